@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependency direction (see README "Architecture"):
+//   asyncgate -> API -> {HTTP, Engine}; Engine -> Storage -> Postgres -> CLibPQ; Domain is the pure leaf.
+let package = Package(
+    name: "AsyncGate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "asyncgate", targets: ["asyncgate"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: libpq (PostgreSQL client) and libcrypto (SHA-256, CSPRNG).
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Pure JSON value, strict parser and (canonical) serializer.
+        .target(name: "JSON"),
+        // HTTP/1.1 over POSIX sockets + Dispatch. Knows nothing of tasks.
+        .target(name: "HTTP", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // libpq wrapper: connection, prepared queries with $n binds, transactions, savepoints, pool.
+        .target(name: "Postgres", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
+        // Domain types and pure rules: state machine, termination, receipt hashing, backoff, validation.
+        .target(name: "Domain", dependencies: ["JSON", "CCrypto"]),
+        // Repositories (one per table), migrator, embedded PostgreSQL cluster.
+        .target(name: "Storage", dependencies: ["Postgres", "Domain", "JSON", .product(name: "Logging", package: "swift-log")]),
+        // Engine operations: one transaction per operation, receipts, sweep.
+        .target(name: "Engine", dependencies: ["Storage", "Domain", "JSON", .product(name: "Logging", package: "swift-log")]),
+        // /v1 REST routes, DTO decoding, the one EngineError -> HTTP status map, auth.
+        .target(name: "API", dependencies: ["HTTP", "Engine", "Domain", "JSON", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "asyncgate", dependencies: [
+            "API", "Engine", "Storage", "HTTP",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Test support: starts a throwaway PostgreSQL cluster (as an unprivileged user when root).
+        .target(name: "TestSupport", dependencies: ["Storage", "Postgres", .product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "JSON"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Storage", "Domain", "JSON", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "HTTP", "Engine", "Storage", "JSON", "TestSupport"]),
+    ]
+)
