@@ -1,0 +1,51 @@
+import CCrypto
+import Foundation
+import JSON
+
+/// Receipt identity for dedupe (SPEC §5): sha256 over the canonical JSON of the receipt's logical
+/// content. Ids and timestamps are excluded, so emitting the same logical receipt twice (a client
+/// retry, a replayed request) hashes the same and the ledger keeps the original.
+public enum ReceiptHash {
+    public static func compute(
+        type: String, taskID: UUID?, from: Principal, to: Principal, leaseID: UUID?,
+        parents: [UUID], body: JSON
+    ) -> String {
+        let fields: [String: JSON] = [
+            "receipt_type": .string(type),
+            "task_id": taskID.map { .string($0.lowercasedString) } ?? .null,
+            "from_kind": .string(from.kind.rawValue),
+            "from_id": .string(from.id),
+            "to_kind": .string(to.kind.rawValue),
+            "to_id": .string(to.id),
+            "lease_id": leaseID.map { .string($0.lowercasedString) } ?? .null,
+            "parents": .array(parents.map { $0.lowercasedString }.sorted().map { .string($0) }),
+            "body_sha256": .string(sha256Hex(body.canonicalBytes)),
+        ]
+        return sha256Hex(JSON.object(fields).canonicalBytes)
+    }
+
+    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        let ok = bytes.withUnsafeBytes { buf in
+            digest.withUnsafeMutableBufferPointer { ag_sha256(buf.baseAddress, buf.count, $0.baseAddress) }
+        }
+        precondition(ok == 1, "libcrypto SHA-256 failed")
+        return hex(digest)
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension UUID {
+    /// Lowercase, hyphenated: the only form AsyncGate puts on the wire or into hashes.
+    public var lowercasedString: String { uuidString.lowercased() }
+}

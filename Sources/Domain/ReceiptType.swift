@@ -1,0 +1,15 @@
+public enum ReceiptType: String, Sendable, CaseIterable {
+    case taskAssigned = "task.assigned"
+    case taskAccepted = "task.accepted"
+    case taskStarted = "task.started"
+    case taskProgress = "task.progress"
+    case taskCompleted = "task.completed"
+    case taskFailed = "task.failed"
+    case taskCanceled = "task.canceled"
+    case taskRetryScheduled = "task.retry_scheduled"
+    case taskResultReady = "task.result_ready"
+    case taskEscalated = "task.escalated"
+    case leaseExpired = "lease.expired"
+    case receiptAcknowledged = "receipt.acknowledged"
+    case systemAnomaly = "system.anomaly"
+}
