@@ -29,7 +29,7 @@ let package = Package(
         // Repositories (one per table), migrator, embedded PostgreSQL cluster.
         .target(name: "Storage", dependencies: ["Postgres", "Domain", "JSON", .product(name: "Logging", package: "swift-log")]),
         // Engine operations: one transaction per operation, receipts, sweep.
-        .target(name: "Engine", dependencies: ["Storage", "Domain", "JSON", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Engine", dependencies: ["Storage", "Postgres", "Domain", "JSON", .product(name: "Logging", package: "swift-log")]),
         // /v1 REST routes, DTO decoding, the one EngineError -> HTTP status map, auth.
         .target(name: "API", dependencies: ["HTTP", "Engine", "Domain", "JSON", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "asyncgate", dependencies: [

@@ -117,14 +117,26 @@ public struct NewReceipt: Sendable {
 
 /// Who is calling: resolved from the credential (or, in insecure dev mode, from headers).
 public struct Caller: Sendable {
-    public enum Role: String, Sendable { case agent, worker, admin }
+    public enum Role: String, Sendable {
+        /// TASKER: creates, reads, cancels its own tasks; reads and acks receipts.
+        case agent
+        /// TASKEE: claims, renews, starts, reports progress, completes, fails.
+        case worker
+        /// Everything within its tenant, including acting as internal principals.
+        case admin
+        /// The single shared key of a simple deployment (and insecure dev mode): may act as any
+        /// non-internal principal named in the request, as agent or worker.
+        case shared
+    }
     public var tenantID: UUID
     public var role: Role
-    /// Bound principal for per-principal keys; nil for the shared key / dev mode (acts as any
-    /// non-internal principal named in the request).
+    /// Bound principal for per-principal keys; nil for the shared key / dev mode.
     public var principal: Principal?
     public init(tenantID: UUID, role: Role, principal: Principal?) {
         self.tenantID = tenantID; self.role = role; self.principal = principal
     }
     public static let defaultTenant = UUID(uuidString: "00000000-0000-0000-0000-000000000000")!
+
+    public var mayActAsAgent: Bool { role != .worker }
+    public var mayActAsWorker: Bool { role != .agent }
 }

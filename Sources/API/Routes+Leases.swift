@@ -1,0 +1,74 @@
+import Domain
+import Engine
+import Foundation
+import HTTP
+import JSON
+
+extension AsyncGateAPI {
+    @Sendable static func claim(_ c: RouteContext) throws -> HTTPResponse {
+        let i = c.input
+        if let kind = try i.string("worker_kind"), kind != PrincipalKind.worker.rawValue {
+            throw EngineError.validation("worker_kind must be \"worker\"")
+        }
+        let workerID = try i.requiredString("worker_id", maxLength: Principal.maxIDLength)
+        var input = ClaimInput(worker: Principal(kind: .worker, id: workerID, instanceID: try i.string("worker_instance_id")))
+        input.capabilities = try i.stringList("capabilities") ?? []
+        input.acceptTypes = try i.stringList("accept_types")
+        input.maxTasks = try i.int("max_tasks", range: 1...10) ?? 1
+        input.leaseTTLSeconds = try i.int("lease_ttl_seconds", range: 10...1800)
+        let claimed = try c.engine.claim(c.caller, input)
+        return json(["tasks": .array(claimed.map(Wire.claimed))])
+    }
+
+    static func leaseRef(_ c: RouteContext, taskID: UUID? = nil) throws -> LeaseRef {
+        let task = try taskID ?? c.input.requiredUUID("task_id")
+        return LeaseRef(taskID: task, leaseID: try c.input.requiredUUID("lease_id"),
+                        workerID: Principal.normalize(try c.input.requiredString("worker_id", maxLength: Principal.maxIDLength)))
+    }
+
+    @Sendable static func renew(_ c: RouteContext) throws -> HTTPResponse {
+        let ref = try leaseRef(c)
+        let extend = try c.input.int("extend_by_seconds", range: 10...1800)
+        let expires = try c.engine.renewLease(c.caller, ref, extendBySeconds: extend)
+        return json(["ok": true, "expires_at": Wire.time(expires)])
+    }
+
+    @Sendable static func running(_ c: RouteContext) throws -> HTTPResponse {
+        let ref = try leaseRef(c, taskID: try c.pathUUID("task_id"))
+        let started = try c.engine.startTask(c.caller, ref)
+        return json(["ok": true, "status": "running", "started_at": Wire.time(started)])
+    }
+
+    @Sendable static func progress(_ c: RouteContext) throws -> HTTPResponse {
+        let ref = try leaseRef(c, taskID: try c.pathUUID("task_id"))
+        guard let progress = try c.input.object("progress") else { throw EngineError.validation("progress is required") }
+        try c.engine.reportProgress(c.caller, ref, progress: progress)
+        return json(["ok": true])
+    }
+
+    @Sendable static func complete(_ c: RouteContext) throws -> HTTPResponse {
+        let ref = try leaseRef(c, taskID: try c.pathUUID("task_id"))
+        let result = c.input.body["result"] ?? .object([:])
+        var artifacts = c.input.body["artifacts"]
+        if let a = artifacts {
+            switch a {
+            case .null: artifacts = nil
+            case .array, .object: break
+            default: throw EngineError.validation("artifacts must be a list or an object, got \(a.typeName)")
+            }
+        }
+        let proof = c.input.body["delivery_proof"].flatMap { $0.isNull ? nil : $0 }
+        try c.engine.complete(c.caller, ref, result: result, artifacts: artifacts, deliveryProof: proof)
+        return json(["ok": true])
+    }
+
+    @Sendable static func fail(_ c: RouteContext) throws -> HTTPResponse {
+        let ref = try leaseRef(c, taskID: try c.pathUUID("task_id"))
+        var error = c.input.body["error"] ?? .object([:])
+        if case .string(let message) = error { error = ["message": .string(message)] }
+        guard case .object = error else { throw EngineError.validation("error must be an object") }
+        let retryable = try c.input.bool("retryable") ?? false
+        let result = try c.engine.fail(c.caller, ref, error: error, retryable: retryable)
+        return json(["ok": true, "requeued": .bool(result.requeued), "next_eligible_at": Wire.time(result.nextEligibleAt)])
+    }
+}

@@ -1,0 +1,268 @@
+import Domain
+import Foundation
+import JSON
+import Postgres
+import Storage
+
+public struct ClaimInput: Sendable {
+    public var worker: Principal
+    public var capabilities: [String] = []
+    public var acceptTypes: [String]?
+    public var maxTasks = 1
+    public var leaseTTLSeconds: Int?
+    public init(worker: Principal) { self.worker = worker }
+}
+
+public struct LeaseRef: Sendable {
+    public var taskID: UUID
+    public var leaseID: UUID
+    public var workerID: String
+    public init(taskID: UUID, leaseID: UUID, workerID: String) {
+        self.taskID = taskID; self.leaseID = leaseID; self.workerID = workerID
+    }
+    var worker: Principal { Principal(kind: .worker, id: workerID) }
+}
+
+public struct FailResult: Sendable, Equatable {
+    public var requeued: Bool
+    public var nextEligibleAt: Date?
+}
+
+extension Engine {
+    /// Leases up to `maxTasks` eligible tasks to one worker, emitting `task.accepted` for each, all
+    /// in one transaction. Concurrent claimers never get the same task (SKIP LOCKED + one active lease
+    /// per task enforced by a unique index).
+    public func claim(_ caller: Caller, _ input: ClaimInput) throws -> [ClaimedTask] {
+        try requireWorker(caller)
+        let worker = try actingPrincipal(caller, requested: input.worker)
+        let ttl = min(max(input.leaseTTLSeconds ?? configuration.defaultLeaseTTLSeconds, configuration.minLeaseTTLSeconds),
+                      configuration.maxLeaseTTLSeconds)
+        let leaseIDs = (0..<input.maxTasks).map { _ in Identifiers.next() }
+        let filter = ClaimFilter(capabilities: input.capabilities, acceptTypes: input.acceptTypes, limit: input.maxTasks)
+        let claimed = try transaction { db -> [ClaimedTask] in
+            let claimed = try TaskRepository(db).claimAvailable(
+                tenantID: caller.tenantID, filter: filter, workerID: worker.id, workerInstanceID: worker.instanceID,
+                leaseIDs: leaseIDs, ttlSeconds: ttl)
+            guard !claimed.isEmpty else { return [] }
+            let accepted = claimed.map { c in
+                var body: [String: JSON] = ["attempt": .int(Int64(c.task.attempt)), "lease_expires_at": .string(Timestamp.rfc3339(c.expiresAt))]
+                if let instance = worker.instanceID { body["worker_instance_id"] = .string(instance) }
+                return NewReceipt(type: .taskAccepted, from: worker, to: c.task.createdBy, taskID: c.task.taskID,
+                                  leaseID: c.leaseID, parents: [c.task.assignedReceiptID], body: .object(body))
+            }
+            _ = try append(db, tenant: caller.tenantID, accepted)
+            return claimed
+        }
+        counters.tasksClaimed.add(claimed.count, ordering: .relaxed)
+        return claimed
+    }
+
+    /// Validates that the caller holds the task's active lease. Unknown task, foreign/expired/released
+    /// lease and wrong worker all read as LEASE_INVALID_OR_EXPIRED (no mutation).
+    func requireActiveLease(_ db: PostgresConnection, _ caller: Caller, _ ref: LeaseRef) throws -> LeaseCheck {
+        let check = try LeaseRepository(db).check(tenantID: caller.tenantID, taskID: ref.taskID, leaseID: ref.leaseID, workerID: ref.workerID)
+        guard check.taskExists else {
+            throw EngineError.leaseInvalid("task \(ref.taskID.lowercasedString) not found or lease invalid")
+        }
+        guard check.leaseIsValid else {
+            throw EngineError.leaseInvalid(Self.leaseProblem(check, ref))
+        }
+        guard let status = check.taskStatus, status.isLeased else {
+            throw EngineError(.invalidTransition, "task is \(check.taskStatus?.rawValue ?? "unknown")")
+        }
+        return check
+    }
+
+    static func leaseProblem(_ check: LeaseCheck, _ ref: LeaseRef) -> String {
+        guard let lease = check.lease else { return "lease \(ref.leaseID.lowercasedString) is not a lease of this task" }
+        if lease.workerID != ref.workerID { return "lease is held by another worker" }
+        if let reason = check.leaseReleaseReason { return "lease was released (\(reason))" }
+        return "lease expired at \(Timestamp.rfc3339(lease.expiresAt))"
+    }
+
+    public func renewLease(_ caller: Caller, _ ref: LeaseRef, extendBySeconds: Int?) throws -> Date {
+        try requireWorker(caller)
+        _ = try actingPrincipal(caller, requested: ref.worker)
+        let extend = min(max(extendBySeconds ?? configuration.defaultLeaseTTLSeconds, configuration.minLeaseTTLSeconds),
+                         configuration.maxLeaseTTLSeconds)
+        return try transaction { db in
+            let check = try requireActiveLease(db, caller, ref)
+            switch try LeaseRepository(db).renew(tenantID: caller.tenantID, leaseID: ref.leaseID, extendBySeconds: extend,
+                                                 maxRenewals: configuration.maxLeaseRenewals,
+                                                 maxLifetimeSeconds: configuration.maxLeaseLifetimeSeconds) {
+            case .renewed(let expiresAt, let count):
+                if count > 10, let owner = check.owner {
+                    let anomaly = NewReceipt(type: .systemAnomaly, from: .asyncgate, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
+                                             body: ["kind": "lease_renewed_excessively", "renewal_count": .int(Int64(count))])
+                    _ = try append(db, tenant: caller.tenantID, [anomaly])
+                    counters.anomalies.add(1, ordering: .relaxed)
+                }
+                return expiresAt
+            case .renewalLimit:
+                throw EngineError(.leaseRenewalLimit, "lease renewal limit (\(configuration.maxLeaseRenewals)) reached: finish the task or let the lease expire")
+            case .lifetimeLimit:
+                throw EngineError(.leaseLifetimeLimit, "lease lifetime limit (\(configuration.maxLeaseLifetimeSeconds) s) reached: finish the task or let the lease expire")
+            }
+        }
+    }
+
+    /// leased -> running. Repeating it on a running task (same lease) is a no-op returning started_at.
+    public func startTask(_ caller: Caller, _ ref: LeaseRef) throws -> Date {
+        try requireWorker(caller)
+        _ = try actingPrincipal(caller, requested: ref.worker)
+        return try transaction { db in
+            let tasks = TaskRepository(db)
+            guard try tasks.exists(tenantID: caller.tenantID, taskID: ref.taskID) else {
+                throw EngineError.taskNotFound(ref.taskID.lowercasedString)
+            }
+            let check = try requireActiveLease(db, caller, ref)
+            if check.taskStatus == .running, let task = try tasks.get(tenantID: caller.tenantID, taskID: ref.taskID), let started = task.startedAt {
+                return started
+            }
+            guard let started = try tasks.markRunning(tenantID: caller.tenantID, taskID: ref.taskID), let owner = check.owner else {
+                throw EngineError(.invalidTransition, "task is not leased")
+            }
+            let receipt = NewReceipt(type: .taskStarted, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
+                                     parents: check.assignedReceiptID.map { [$0] } ?? [])
+            _ = try append(db, tenant: caller.tenantID, [receipt])
+            return started
+        }
+    }
+
+    public func reportProgress(_ caller: Caller, _ ref: LeaseRef, progress: JSON) throws {
+        try requireWorker(caller)
+        _ = try actingPrincipal(caller, requested: ref.worker)
+        try Self.checkReceiptBody(progress, what: "progress")
+        try transaction { db in
+            let check = try requireActiveLease(db, caller, ref)
+            try TaskRepository(db).setProgress(tenantID: caller.tenantID, taskID: ref.taskID, progress: progress)
+            guard let owner = check.owner else { return }
+            let receipt = NewReceipt(type: .taskProgress, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
+                                     parents: check.assignedReceiptID.map { [$0] } ?? [], body: ["progress": progress])
+            _ = try append(db, tenant: caller.tenantID, [receipt])
+        }
+    }
+
+    /// Success: task `succeeded`, result stored, lease released, `task.completed` (parents = the
+    /// task.assigned obligation) and `task.result_ready` — one transaction. A completion that is not
+    /// locatable (no artifacts, no delivery proof) is stored with its parents stripped, so the
+    /// obligation stays open, plus a `system.anomaly` to the owner (or rejected in strict mode).
+    /// A retry of the same completion after it committed answers success again without writing.
+    public func complete(_ caller: Caller, _ ref: LeaseRef, result: JSON, artifacts: JSON?, deliveryProof: JSON?) throws {
+        try requireWorker(caller)
+        _ = try actingPrincipal(caller, requested: ref.worker)
+        let locatable = Self.isPresent(artifacts) || Self.isPresent(deliveryProof)
+        if let list = artifacts?.arrayValue, list.count > ReceiptLimits.maxArtifacts {
+            throw EngineError(.tooManyArtifacts, "at most \(ReceiptLimits.maxArtifacts) artifacts")
+        }
+        if !locatable && configuration.strictLocatability {
+            throw EngineError.validation("a completion must carry artifacts or delivery_proof")
+        }
+        var body: [String: JSON] = ["result": result]
+        if let artifacts { body["artifacts"] = artifacts }
+        if let deliveryProof { body["delivery_proof"] = deliveryProof }
+        try Self.checkReceiptBody(.object(body), what: "completion receipt body")
+
+        try transaction { db in
+            let check: LeaseCheck
+            do {
+                check = try requireActiveLease(db, caller, ref)
+            } catch let error as EngineError where error.code == .leaseInvalidOrExpired {
+                if try isRepeat(db, caller, ref, releaseReason: "completed") { return }
+                throw error
+            }
+            guard let owner = check.owner, let assigned = check.assignedReceiptID else { throw EngineError(.internal, "task row incomplete") }
+            try LeaseRepository(db).release(tenantID: caller.tenantID, leaseID: ref.leaseID, reason: "completed")
+            guard try TaskRepository(db).markSucceeded(tenantID: caller.tenantID, taskID: ref.taskID, result: result, artifacts: artifacts) else {
+                throw EngineError(.invalidTransition, "task is not leased or running")
+            }
+            let completed = NewReceipt(type: .taskCompleted, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
+                                       parents: locatable ? [assigned] : [], body: .object(body))
+            let ready = NewReceipt(type: .taskResultReady, from: .asyncgate, to: owner, taskID: ref.taskID, leaseID: nil,
+                                   parents: [completed.receiptID], body: ["status": "succeeded"])
+            var receipts = [completed, ready]
+            if !locatable {
+                receipts.append(NewReceipt(type: .systemAnomaly, from: .asyncgate, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
+                                           parents: [completed.receiptID],
+                                           body: ["kind": "locatability_missing",
+                                                  "message": "task.completed carried neither artifacts nor delivery_proof; the obligation stays open"]))
+                counters.anomalies.add(1, ordering: .relaxed)
+            }
+            _ = try append(db, tenant: caller.tenantID, receipts)
+        }
+        counters.tasksCompleted.add(1, ordering: .relaxed)
+    }
+
+    /// Failure: retryable with attempts left → requeued (attempt + 1, exponential backoff) with a
+    /// `task.retry_scheduled` receipt; otherwise terminal `failed` with `task.failed` (discharging the
+    /// obligation) and `task.result_ready`. One transaction either way.
+    public func fail(_ caller: Caller, _ ref: LeaseRef, error: JSON, retryable: Bool) throws -> FailResult {
+        try requireWorker(caller)
+        _ = try actingPrincipal(caller, requested: ref.worker)
+        try Self.checkReceiptBody(["error": error], what: "failure receipt body")
+        let outcome = try transaction { db -> FailResult in
+            let check: LeaseCheck
+            do {
+                check = try requireActiveLease(db, caller, ref)
+            } catch let e as EngineError where e.code == .leaseInvalidOrExpired {
+                if try isRepeat(db, caller, ref, releaseReason: "failed") { return FailResult(requeued: false, nextEligibleAt: nil) }
+                if try isRepeat(db, caller, ref, releaseReason: "requeued") { return FailResult(requeued: true, nextEligibleAt: nil) }
+                throw e
+            }
+            guard let owner = check.owner, let assigned = check.assignedReceiptID else { throw EngineError(.internal, "task row incomplete") }
+            let tasks = TaskRepository(db)
+            if RetryPolicy.shouldRequeue(retryable: retryable, attempt: check.attempt, maxAttempts: check.maxAttempts) {
+                let backoff = RetryPolicy.backoffSeconds(base: check.retryBackoffSeconds, attempt: check.attempt,
+                                                         cap: configuration.maxRetryBackoffSeconds)
+                try LeaseRepository(db).release(tenantID: caller.tenantID, leaseID: ref.leaseID, reason: "requeued")
+                guard let next = try tasks.requeueAfterFailure(tenantID: caller.tenantID, taskID: ref.taskID, error: error, backoffSeconds: backoff) else {
+                    throw EngineError(.invalidTransition, "task is not leased or running")
+                }
+                let receipt = NewReceipt(type: .taskRetryScheduled, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
+                                         parents: [assigned],
+                                         body: ["error": error, "requeued": true, "attempt": .int(Int64(check.attempt + 1)),
+                                                "next_eligible_at": .string(Timestamp.rfc3339(next)), "backoff_seconds": .int(Int64(backoff))])
+                _ = try append(db, tenant: caller.tenantID, [receipt])
+                return FailResult(requeued: true, nextEligibleAt: next)
+            }
+            try LeaseRepository(db).release(tenantID: caller.tenantID, leaseID: ref.leaseID, reason: "failed")
+            guard try tasks.markFailed(tenantID: caller.tenantID, taskID: ref.taskID, error: error) else {
+                throw EngineError(.invalidTransition, "task is not leased or running")
+            }
+            let failed = NewReceipt(type: .taskFailed, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
+                                    parents: [assigned],
+                                    body: ["error": error, "retryable": .bool(retryable), "attempt": .int(Int64(check.attempt))])
+            let ready = NewReceipt(type: .taskResultReady, from: .asyncgate, to: owner, taskID: ref.taskID, leaseID: nil,
+                                   parents: [failed.receiptID], body: ["status": "failed"])
+            _ = try append(db, tenant: caller.tenantID, [failed, ready])
+            return FailResult(requeued: false, nextEligibleAt: nil)
+        }
+        if outcome.requeued { counters.tasksRequeued.add(1, ordering: .relaxed) } else { counters.tasksFailed.add(1, ordering: .relaxed) }
+        return outcome
+    }
+
+    /// Whether this exact lease, held by this worker, already finished the task the same way: the
+    /// request is a client retry of a committed operation and is answered as success.
+    func isRepeat(_ db: PostgresConnection, _ caller: Caller, _ ref: LeaseRef, releaseReason: String) throws -> Bool {
+        let check = try LeaseRepository(db).check(tenantID: caller.tenantID, taskID: ref.taskID, leaseID: ref.leaseID, workerID: ref.workerID)
+        return check.lease?.workerID == ref.workerID && check.leaseReleaseReason == releaseReason
+    }
+
+    static func isPresent(_ value: JSON?) -> Bool {
+        switch value {
+        case .none, .some(.null): return false
+        case .some(.array(let a)): return !a.isEmpty
+        case .some(.object(let o)): return !o.isEmpty
+        case .some(.string(let s)): return !s.isEmpty
+        default: return true
+        }
+    }
+
+    static func checkReceiptBody(_ body: JSON, what: String) throws {
+        let size = body.canonicalBytes.count
+        if size > ReceiptLimits.maxBodyBytes {
+            throw EngineError(.receiptTooLarge, "\(what) is \(size) bytes; receipts are limited to \(ReceiptLimits.maxBodyBytes) bytes")
+        }
+    }
+}
+

@@ -1,0 +1,95 @@
+import Domain
+import Foundation
+import JSON
+import Logging
+import Postgres
+import Storage
+import Synchronization
+
+/// The one engine behind both facades (REST and MCP). Every operation is synchronous, runs on the
+/// caller's thread (the API's bounded worker pool), borrows one pooled connection, and commits its
+/// state change together with its receipts in ONE transaction.
+public final class Engine: Sendable {
+    public let pool: PostgresPool
+    public let configuration: EngineConfiguration
+    public let instanceID: String
+    let logger: Logger
+    let counters = EngineCounters()
+
+    public init(pool: PostgresPool, configuration: EngineConfiguration, instanceID: String, logger: Logger) {
+        self.pool = pool
+        self.configuration = configuration
+        self.instanceID = instanceID
+        self.logger = logger
+    }
+
+    /// Runs `body` in a transaction, retrying a few times on serialization failures / deadlocks
+    /// (which roll back completely, so a retry cannot double-apply anything).
+    func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try withConnection { conn in
+            var attempt = 0
+            while true {
+                do {
+                    return try conn.transaction(body)
+                } catch let error as PostgresError where error.isSerializationFailure && attempt < 3 {
+                    attempt += 1
+                    logger.debug("retrying transaction", metadata: ["db.sqlstate": "\(error.sqlState ?? "")"])
+                }
+            }
+        }
+    }
+
+    /// Borrows a connection; pool exhaustion becomes a retryable 503, never an unbounded queue.
+    func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        do {
+            return try pool.withConnection(timeout: 10, body)
+        } catch let error as PostgresError where error.code == .poolTimeout || error.code == .poolClosed {
+            throw EngineError(.unavailable, "database busy, retry shortly")
+        } catch let error as PostgresError where error.code == .connectionFailed || error.code == .connectionBroken {
+            logger.error("database connection failure", metadata: ["error": "\(error)"])
+            throw EngineError(.unavailable, "database unavailable")
+        }
+    }
+
+    /// True when the database answers.
+    public func healthCheck() -> Bool {
+        do {
+            return try pool.withConnection(timeout: 2) { conn in try conn.query("SELECT 1").count == 1 }
+        } catch {
+            return false
+        }
+    }
+
+    func append(_ db: PostgresConnection, tenant: UUID, _ receipts: [NewReceipt]) throws -> [String: UUID] {
+        let ids = try ReceiptRepository(db).append(tenantID: tenant, receipts, instance: instanceID)
+        counters.receipts.add(receipts.count, ordering: .relaxed)
+        return ids
+    }
+}
+
+/// Process-local counters for /v1/metrics.
+final class EngineCounters: Sendable {
+    let tasksCreated = Atomic<Int>(0)
+    let tasksClaimed = Atomic<Int>(0)
+    let tasksCompleted = Atomic<Int>(0)
+    let tasksFailed = Atomic<Int>(0)
+    let tasksRequeued = Atomic<Int>(0)
+    let tasksCanceled = Atomic<Int>(0)
+    let leasesExpired = Atomic<Int>(0)
+    let receipts = Atomic<Int>(0)
+    let anomalies = Atomic<Int>(0)
+
+    var snapshot: [String: Int] {
+        [
+            "tasks_created": tasksCreated.load(ordering: .relaxed),
+            "tasks_claimed": tasksClaimed.load(ordering: .relaxed),
+            "tasks_completed": tasksCompleted.load(ordering: .relaxed),
+            "tasks_failed": tasksFailed.load(ordering: .relaxed),
+            "tasks_requeued": tasksRequeued.load(ordering: .relaxed),
+            "tasks_canceled": tasksCanceled.load(ordering: .relaxed),
+            "leases_expired": leasesExpired.load(ordering: .relaxed),
+            "receipts_emitted": receipts.load(ordering: .relaxed),
+            "anomalies_emitted": anomalies.load(ordering: .relaxed),
+        ]
+    }
+}

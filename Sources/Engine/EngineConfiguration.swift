@@ -1,0 +1,19 @@
+/// Engine limits and defaults (SPEC §7). Populated from ASYNCGATE_* variables by the executable.
+public struct EngineConfiguration: Sendable {
+    public var defaultLeaseTTLSeconds = 300
+    public var maxLeaseTTLSeconds = 1800
+    public var minLeaseTTLSeconds = 10
+    public var maxLeaseRenewals = 10
+    public var maxLeaseLifetimeSeconds = 7200
+    public var defaultMaxAttempts = 3
+    public var defaultRetryBackoffSeconds = 30
+    public var maxRetryBackoffSeconds = 900
+    public var leaseSweepIntervalSeconds = 10.0
+    public var sweepBatchSize = 500
+    /// Reject (instead of stripping parents + anomaly) a completion that is not locatable.
+    public var strictLocatability = false
+    public var environment = "development"
+    public var version = "0.1.0"
+    public var receiptMode = "standalone"
+    public init() {}
+}

@@ -1,0 +1,169 @@
+import Domain
+import Foundation
+import JSON
+import Postgres
+
+public struct LedgerFilter: Sendable {
+    public var taskID: UUID?
+    public var leaseID: UUID?
+    public var receiptType: String?
+    /// Receipts of tasks currently in this status.
+    public var taskStatus: TaskStatus?
+    public init(taskID: UUID?, leaseID: UUID?, receiptType: String?, taskStatus: TaskStatus?) {
+        self.taskID = taskID; self.leaseID = leaseID; self.receiptType = receiptType; self.taskStatus = taskStatus
+    }
+}
+
+/// SQL for the append-only `receipts` ledger (and the trigger-maintained `open_obligations`).
+public struct ReceiptRepository {
+    let db: PostgresConnection
+    public init(_ db: PostgresConnection) { self.db = db }
+
+    static let columns = """
+        r.receipt_id, r.receipt_type, r.from_kind, r.from_id, r.to_kind, r.to_id, r.task_id, r.lease_id,
+        r.schedule_id, r.parents, r.body, r.hash, r.created_at, r.delivered_at, r.asyncgate_instance
+        """
+
+    static func decode(_ row: PostgresRow) throws -> ReceiptRecord {
+        let parents = (try row.json(9)?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(UUID.init(uuidString:)) }
+        return ReceiptRecord(
+            receiptID: try row.requireUUID(0), type: try row.requireString(1),
+            from: Principal(kind: PrincipalKind(rawValue: try row.requireString(2)) ?? .system, id: try row.requireString(3)),
+            to: Principal(kind: PrincipalKind(rawValue: try row.requireString(4)) ?? .system, id: try row.requireString(5)),
+            taskID: row.uuid(6), leaseID: row.uuid(7), scheduleID: row.string(8), parents: parents,
+            body: try row.json(10) ?? .object([:]), hash: try row.requireString(11), createdAt: try row.requireDate(12),
+            deliveredAt: row.date(13), instance: row.string(14))
+    }
+
+    /// Appends receipts in emission order with one statement. A receipt whose hash already exists in
+    /// the tenant is not written again; the result maps every input hash to the id that holds it
+    /// (the original one for duplicates).
+    @discardableResult
+    public func append(tenantID: UUID, _ receipts: [NewReceipt], instance: String) throws -> [String: UUID] {
+        guard !receipts.isEmpty else { return [:] }
+        let rows = try db.query("""
+            WITH input AS (
+                SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                     $8::uuid[], $9::uuid[], $10::jsonb[], $11::jsonb[], $12::text[])
+                    WITH ORDINALITY AS i(receipt_id, receipt_type, from_kind, from_id, to_kind, to_id, task_id,
+                                         lease_id, parents, body, hash, ord)
+            ), ins AS (
+                INSERT INTO receipts (tenant_id, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id,
+                    task_id, lease_id, parents, body, hash, asyncgate_instance)
+                SELECT $1, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id, task_id, lease_id,
+                    parents, body, hash, $13
+                FROM input ORDER BY ord
+                ON CONFLICT (tenant_id, hash) DO NOTHING
+                RETURNING receipt_id, hash
+            )
+            SELECT i.hash, coalesce(ins.receipt_id, old.receipt_id)
+            FROM input i
+            LEFT JOIN ins ON ins.hash = i.hash
+            LEFT JOIN receipts old ON old.tenant_id = $1 AND old.hash = i.hash
+            """, [
+                tenantID,
+                PGArray(receipts.map { $0.receiptID.lowercasedString }),
+                PGArray(receipts.map { $0.type.rawValue }),
+                PGArray(receipts.map { $0.from.kind.rawValue }),
+                PGArray(receipts.map { $0.from.id }),
+                PGArray(receipts.map { $0.to.kind.rawValue }),
+                PGArray(receipts.map { $0.to.id }),
+                PGArray(receipts.map { $0.taskID?.lowercasedString }),
+                PGArray(receipts.map { $0.leaseID?.lowercasedString }),
+                PGArray(receipts.map { String(decoding: JSON.array($0.parents.map { .string($0.lowercasedString) }).serialized(), as: UTF8.self) }),
+                PGArray(receipts.map { String(decoding: $0.body.serialized(), as: UTF8.self) }),
+                PGArray(receipts.map { $0.hash }),
+                instance,
+            ])
+        var out: [String: UUID] = [:]
+        for row in rows { if let id = row.uuid(1) { out[try row.requireString(0)] = id } }
+        return out
+    }
+
+    public func get(tenantID: UUID, receiptID: UUID) throws -> ReceiptRecord? {
+        let rows = try db.query("SELECT \(Self.columns) FROM receipts r WHERE r.tenant_id = $1 AND r.receipt_id = $2",
+                                [tenantID, receiptID])
+        return try rows.first.map(Self.decode)
+    }
+
+    /// All of the given ids that exist in the tenant (parent linkage check).
+    public func existing(tenantID: UUID, ids: [UUID]) throws -> Set<UUID> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try db.query("SELECT receipt_id FROM receipts WHERE tenant_id = $1 AND receipt_id = ANY ($2::uuid[])",
+                                [tenantID, PGArray(ids.map { $0.lowercasedString })])
+        return Set(rows.compactMap { $0.uuid(0) })
+    }
+
+    /// Inbox of a principal, oldest first, after the cursor receipt.
+    public func listTo(tenantID: UUID, to: Principal, since: UUID?, limit: Int) throws -> [ReceiptRecord] {
+        let rows = try db.query("""
+            SELECT \(Self.columns) FROM receipts r
+            WHERE r.tenant_id = $1 AND r.to_kind = $2 AND r.to_id = $3
+              AND ($4::uuid IS NULL OR (r.created_at, r.receipt_id) >
+                   (SELECT c.created_at, c.receipt_id FROM receipts c WHERE c.tenant_id = $1 AND c.receipt_id = $4))
+            ORDER BY r.created_at, r.receipt_id
+            LIMIT $5
+            """, [tenantID, to.kind.rawValue, to.id, since, limit])
+        return try rows.map(Self.decode)
+    }
+
+    public func ledger(tenantID: UUID, filter: LedgerFilter, since: UUID?, limit: Int) throws -> [ReceiptRecord] {
+        let rows = try db.query("""
+            SELECT \(Self.columns) FROM receipts r
+            WHERE r.tenant_id = $1
+              AND ($2::uuid IS NULL OR r.task_id = $2)
+              AND ($3::uuid IS NULL OR r.lease_id = $3)
+              AND ($4::text IS NULL OR r.receipt_type = $4)
+              AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.tenant_id = r.tenant_id
+                                                AND t.task_id = r.task_id AND t.status = $5))
+              AND ($6::uuid IS NULL OR (r.created_at, r.receipt_id) >
+                   (SELECT c.created_at, c.receipt_id FROM receipts c WHERE c.tenant_id = $1 AND c.receipt_id = $6))
+            ORDER BY r.created_at, r.receipt_id
+            LIMIT $7
+            """, [tenantID, filter.taskID, filter.leaseID, filter.receiptType, filter.taskStatus?.rawValue, since, limit])
+        return try rows.map(Self.decode)
+    }
+
+    /// Open obligations addressed to a principal, oldest first. Candidates come from the
+    /// trigger-maintained open_obligations index (O(limit), flat in ledger size); each is verified
+    /// against the ledger itself with a GIN containment probe for a terminator naming it as a parent,
+    /// so the answer is database evidence, not inference.
+    public func openObligations(tenantID: UUID, to: Principal, since: UUID?, limit: Int) throws -> [ReceiptRecord] {
+        let rows = try db.query("""
+            SELECT \(Self.columns)
+            FROM open_obligations o
+            JOIN receipts r ON r.tenant_id = o.tenant_id AND r.receipt_id = o.receipt_id
+            WHERE o.tenant_id = $1 AND o.to_kind = $2 AND o.to_id = $3
+              AND ($4::uuid IS NULL OR (o.created_at, o.receipt_id) >
+                   (SELECT c.created_at, c.receipt_id FROM receipts c WHERE c.tenant_id = $1 AND c.receipt_id = $4))
+              AND NOT EXISTS (
+                  SELECT 1 FROM receipts t
+                  WHERE t.tenant_id = o.tenant_id
+                    AND t.parents @> jsonb_build_array(o.receipt_id::text)
+                    AND t.receipt_type = ANY ($6::text[]))
+            ORDER BY o.created_at, o.receipt_id
+            LIMIT $5
+            """, [tenantID, to.kind.rawValue, to.id, since, limit,
+                  PGArray(TerminationRules.terminatorTypes.map(\.rawValue).sorted())])
+        return try rows.map(Self.decode)
+    }
+
+    /// Receipts of a type addressed to a principal (bootstrap's anomaly bucket), oldest first.
+    public func listToOfType(tenantID: UUID, to: Principal, type: String, limit: Int) throws -> [ReceiptRecord] {
+        let rows = try db.query("""
+            SELECT \(Self.columns) FROM receipts r
+            WHERE r.tenant_id = $1 AND r.to_kind = $2 AND r.to_id = $3 AND r.receipt_type = $4
+            ORDER BY r.created_at, r.receipt_id LIMIT $5
+            """, [tenantID, to.kind.rawValue, to.id, type, limit])
+        return try rows.map(Self.decode)
+    }
+
+    /// Delivery metadata only: the first time a receipt is handed out by bootstrap.
+    public func markDelivered(tenantID: UUID, ids: [UUID]) throws {
+        guard !ids.isEmpty else { return }
+        _ = try db.query("""
+            UPDATE receipts SET delivered_at = now()
+            WHERE tenant_id = $1 AND receipt_id = ANY ($2::uuid[]) AND delivered_at IS NULL
+            """, [tenantID, PGArray(ids.map { $0.lowercasedString })])
+    }
+}

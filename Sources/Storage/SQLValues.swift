@@ -1,0 +1,71 @@
+import Foundation
+import JSON
+import Postgres
+
+/// A JSON value bound as jsonb text.
+public struct JSONB: PostgresBindable {
+    public var value: JSON
+    public init(_ value: JSON) { self.value = value }
+    public var postgresText: String? { String(decoding: value.serialized(), as: UTF8.self) }
+}
+
+/// A PostgreSQL array literal (`{"a","b"}`) bound as text and cast in SQL (`$n::text[]`). Elements are
+/// always quoted and escaped, so no element can break out of the literal; nil elements are NULL.
+public struct PGArray: PostgresBindable {
+    public var elements: [String?]
+    public init(_ elements: [String?]) { self.elements = elements }
+    public init(_ elements: [String]) { self.elements = elements.map { Optional($0) } }
+
+    public var postgresText: String? {
+        var out = "{"
+        out.reserveCapacity(elements.count * 40 + 2)
+        for (i, element) in elements.enumerated() {
+            if i > 0 { out.append(",") }
+            guard let element else { out.append("NULL"); continue }
+            out.append("\"")
+            for ch in element.unicodeScalars {
+                if ch == "\"" || ch == "\\" { out.append("\\") }
+                out.unicodeScalars.append(ch)
+            }
+            out.append("\"")
+        }
+        out.append("}")
+        return out
+    }
+}
+
+extension PostgresRow {
+    /// Decodes a json/jsonb column with the project's strict parser.
+    func json(_ column: Int) throws -> JSON? {
+        guard let bytes = bytes(column) else { return nil }
+        do {
+            return try JSON.parse(bytes, maxDepth: 512)
+        } catch {
+            throw PostgresError(code: .decodingFailed, sqlState: nil, message: "column \(column) is not valid JSON: \(error)")
+        }
+    }
+
+    func requireUUID(_ column: Int) throws -> UUID {
+        guard let v = uuid(column) else { throw Self.missing(column, "uuid") }
+        return v
+    }
+
+    func requireString(_ column: Int) throws -> String {
+        guard let v = string(column) else { throw Self.missing(column, "text") }
+        return v
+    }
+
+    func requireInt(_ column: Int) throws -> Int {
+        guard let v = int(column) else { throw Self.missing(column, "integer") }
+        return v
+    }
+
+    func requireDate(_ column: Int) throws -> Date {
+        guard let v = date(column) else { throw Self.missing(column, "timestamptz") }
+        return v
+    }
+
+    static func missing(_ column: Int, _ type: String) -> PostgresError {
+        PostgresError(code: .decodingFailed, sqlState: nil, message: "column \(column): expected non-null \(type)")
+    }
+}

@@ -1,0 +1,264 @@
+import Domain
+import Foundation
+import JSON
+import Postgres
+
+/// A task to insert. Ids are chosen by the caller so the task.assigned receipt (whose hash names the
+/// task) can be written by the same statement.
+public struct TaskInsert: Sendable {
+    public var tenantID: UUID
+    public var taskID: UUID
+    public var type: String
+    public var payload: JSON
+    public var payloadPointer: String?
+    public var createdBy: Principal
+    public var principalAI: String?
+    public var requirements: JSON
+    public var requiredCapabilities: [String]
+    public var expectedOutcomeKind: String?
+    public var expectedArtifactMime: String?
+    public var priority: Int
+    public var maxAttempts: Int
+    public var retryBackoffSeconds: Int
+    public var idempotencyKey: String?
+    public var delaySeconds: Double
+
+    public init(tenantID: UUID, taskID: UUID, type: String, payload: JSON, payloadPointer: String?, createdBy: Principal, principalAI: String?, requirements: JSON, requiredCapabilities: [String], expectedOutcomeKind: String?, expectedArtifactMime: String?, priority: Int, maxAttempts: Int, retryBackoffSeconds: Int, idempotencyKey: String?, delaySeconds: Double) {
+        self.tenantID = tenantID; self.taskID = taskID; self.type = type; self.payload = payload
+        self.payloadPointer = payloadPointer; self.createdBy = createdBy; self.principalAI = principalAI
+        self.requirements = requirements; self.requiredCapabilities = requiredCapabilities
+        self.expectedOutcomeKind = expectedOutcomeKind; self.expectedArtifactMime = expectedArtifactMime
+        self.priority = priority; self.maxAttempts = maxAttempts; self.retryBackoffSeconds = retryBackoffSeconds
+        self.idempotencyKey = idempotencyKey; self.delaySeconds = delaySeconds
+    }
+}
+
+/// What the claim looks for.
+public struct ClaimFilter: Sendable {
+    public var capabilities: [String]
+    public var acceptTypes: [String]?
+    public var limit: Int
+    public init(capabilities: [String], acceptTypes: [String]?, limit: Int) {
+        self.capabilities = capabilities; self.acceptTypes = acceptTypes; self.limit = limit
+    }
+}
+
+public struct TaskListFilter: Sendable {
+    public var statuses: [TaskStatus]?
+    public var type: String?
+    public var createdByID: String?
+    public var cursor: UUID?
+    public var limit: Int
+    public init(statuses: [TaskStatus]?, type: String?, createdByID: String?, cursor: UUID?, limit: Int) {
+        self.statuses = statuses; self.type = type; self.createdByID = createdByID; self.cursor = cursor; self.limit = limit
+    }
+}
+
+/// SQL for the `tasks` table. Every statement is tenant-scoped and parameterised.
+public struct TaskRepository {
+    let db: PostgresConnection
+    public init(_ db: PostgresConnection) { self.db = db }
+
+    static let columns = """
+        t.tenant_id, t.task_id, t.type, t.payload, t.payload_pointer, t.created_by_kind, t.created_by_id,
+        t.principal_ai, t.requirements, t.expected_outcome_kind, t.expected_artifact_mime, t.priority,
+        t.status, t.attempt, t.max_attempts, t.retry_backoff_seconds, t.idempotency_key,
+        t.next_eligible_at, t.created_at, t.updated_at, t.started_at, t.assigned_receipt_id, t.outcome,
+        t.result, t.error, t.artifacts, t.completed_at, t.progress
+        """
+    static let columnCount = 28
+
+    static func decode(_ row: PostgresRow, offset o: Int = 0) throws -> TaskRecord {
+        guard let kind = PrincipalKind(rawValue: try row.requireString(o + 5)),
+              let status = TaskStatus(rawValue: try row.requireString(o + 12))
+        else { throw PostgresError(code: .decodingFailed, sqlState: nil, message: "unknown principal kind or status in tasks row") }
+        return TaskRecord(
+            tenantID: try row.requireUUID(o + 0), taskID: try row.requireUUID(o + 1),
+            type: try row.requireString(o + 2), payload: try row.json(o + 3) ?? .object([:]),
+            payloadPointer: row.string(o + 4), createdBy: Principal(kind: kind, id: try row.requireString(o + 6)),
+            principalAI: row.string(o + 7), requirements: try row.json(o + 8) ?? .object([:]),
+            expectedOutcomeKind: row.string(o + 9), expectedArtifactMime: row.string(o + 10),
+            priority: try row.requireInt(o + 11), status: status, attempt: try row.requireInt(o + 13),
+            maxAttempts: try row.requireInt(o + 14), retryBackoffSeconds: try row.requireInt(o + 15),
+            idempotencyKey: row.string(o + 16), nextEligibleAt: try row.requireDate(o + 17),
+            createdAt: try row.requireDate(o + 18), updatedAt: try row.requireDate(o + 19),
+            startedAt: row.date(o + 20), assignedReceiptID: try row.requireUUID(o + 21),
+            outcome: row.string(o + 22), result: try row.json(o + 23), error: try row.json(o + 24),
+            artifacts: try row.json(o + 25), completedAt: row.date(o + 26), progress: try row.json(o + 27))
+    }
+
+    /// Inserts the task and its `task.assigned` receipt in ONE statement (atomic without an explicit
+    /// transaction, one round trip). Returns nil when the idempotency key already names a task.
+    public func insertWithAssignedReceipt(_ task: TaskInsert, receipt: NewReceipt, instance: String) throws -> (taskID: UUID, status: TaskStatus)? {
+        let rows = try db.query("""
+            WITH t AS (
+                INSERT INTO tasks (tenant_id, task_id, type, payload, payload_pointer, created_by_kind,
+                    created_by_id, principal_ai, requirements, required_capabilities, expected_outcome_kind,
+                    expected_artifact_mime, priority, max_attempts, retry_backoff_seconds, idempotency_key,
+                    next_eligible_at, assigned_receipt_id)
+                VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9::jsonb, $10::text[], $11, $12, $13, $14, $15,
+                    $16, now() + make_interval(secs => $17::float8), $18)
+                ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                RETURNING tenant_id, task_id, status
+            ), r AS (
+                INSERT INTO receipts (tenant_id, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id,
+                    task_id, parents, body, hash, asyncgate_instance)
+                SELECT t.tenant_id, $18, $19, $20, $21, $22, $23, t.task_id, '[]'::jsonb, $24::jsonb, $25, $26
+                FROM t
+                RETURNING receipt_id
+            )
+            SELECT t.task_id, t.status, (SELECT count(*) FROM r) FROM t
+            """, [
+                task.tenantID, task.taskID, task.type, JSONB(task.payload), task.payloadPointer,
+                task.createdBy.kind.rawValue, task.createdBy.id, task.principalAI, JSONB(task.requirements),
+                PGArray(task.requiredCapabilities), task.expectedOutcomeKind, task.expectedArtifactMime,
+                task.priority, task.maxAttempts, task.retryBackoffSeconds, task.idempotencyKey,
+                task.delaySeconds, receipt.receiptID, receipt.type.rawValue, receipt.from.kind.rawValue,
+                receipt.from.id, receipt.to.kind.rawValue, receipt.to.id, JSONB(receipt.body), receipt.hash,
+                instance,
+            ])
+        guard let row = rows.first else { return nil }
+        return (try row.requireUUID(0), TaskStatus(rawValue: try row.requireString(1)) ?? .queued)
+    }
+
+    public func findByIdempotencyKey(tenantID: UUID, key: String) throws -> (taskID: UUID, status: TaskStatus)? {
+        let rows = try db.query(
+            "SELECT task_id, status FROM tasks WHERE tenant_id = $1 AND idempotency_key = $2",
+            [tenantID, key])
+        guard let row = rows.first else { return nil }
+        return (try row.requireUUID(0), TaskStatus(rawValue: try row.requireString(1)) ?? .queued)
+    }
+
+    public func get(tenantID: UUID, taskID: UUID, forUpdate: Bool = false) throws -> TaskRecord? {
+        let rows = try db.query(
+            "SELECT \(Self.columns) FROM tasks t WHERE t.tenant_id = $1 AND t.task_id = $2" + (forUpdate ? " FOR UPDATE" : ""),
+            [tenantID, taskID])
+        return try rows.first.map { try Self.decode($0) }
+    }
+
+    /// Claims up to `limit` eligible tasks and creates their leases in one statement.
+    /// Filters (capabilities ⊆ offered, accepted types) run in SQL before the LIMIT, so a claim never
+    /// returns fewer tasks than are eligible; SKIP LOCKED makes concurrent claimers take disjoint rows.
+    public func claimAvailable(tenantID: UUID, filter: ClaimFilter, workerID: String, workerInstanceID: String?, leaseIDs: [UUID], ttlSeconds: Int) throws -> [ClaimedTask] {
+        let rows = try db.query("""
+            WITH c AS (
+                SELECT tenant_id, task_id, row_number() OVER () AS n
+                FROM (
+                    SELECT tenant_id, task_id FROM tasks
+                    WHERE tenant_id = $1 AND status = 'queued' AND next_eligible_at <= now()
+                      AND required_capabilities <@ $2::text[]
+                      AND ($3::text[] IS NULL OR type = ANY ($3::text[]))
+                    ORDER BY priority DESC, created_at, task_id
+                    LIMIT $4
+                    FOR UPDATE SKIP LOCKED
+                ) picked
+            ), l AS (
+                INSERT INTO leases (tenant_id, lease_id, task_id, worker_id, worker_instance_id, acquired_at, expires_at)
+                SELECT c.tenant_id, ($5::uuid[])[c.n], c.task_id, $6, $7, now(), now() + make_interval(secs => $8)
+                FROM c
+                RETURNING task_id, lease_id, expires_at
+            ), u AS (
+                UPDATE tasks t SET status = 'leased', updated_at = now()
+                FROM c WHERE t.tenant_id = c.tenant_id AND t.task_id = c.task_id
+                RETURNING t.*
+            )
+            SELECT \(Self.columns), l.lease_id, l.expires_at
+            FROM u t JOIN l ON l.task_id = t.task_id
+            ORDER BY t.priority DESC, t.created_at, t.task_id
+            """, [
+                tenantID, PGArray(filter.capabilities), filter.acceptTypes.map { PGArray($0) }, filter.limit,
+                PGArray(leaseIDs.map { $0.lowercasedString }), workerID, workerInstanceID, ttlSeconds,
+            ])
+        return try rows.map { row in
+            ClaimedTask(task: try Self.decode(row), leaseID: try row.requireUUID(Self.columnCount),
+                        expiresAt: try row.requireDate(Self.columnCount + 1))
+        }
+    }
+
+    public func markRunning(tenantID: UUID, taskID: UUID) throws -> Date? {
+        let rows = try db.query("""
+            UPDATE tasks SET status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
+            WHERE tenant_id = $1 AND task_id = $2 AND status = 'leased'
+            RETURNING started_at
+            """, [tenantID, taskID])
+        return rows.first?.date(0)
+    }
+
+    public func setProgress(tenantID: UUID, taskID: UUID, progress: JSON) throws {
+        _ = try db.query("""
+            UPDATE tasks SET progress = $3::jsonb, updated_at = now()
+            WHERE tenant_id = $1 AND task_id = $2
+            """, [tenantID, taskID, JSONB(progress)])
+    }
+
+    /// Terminal success. Guarded by status so a terminal task can never change again.
+    public func markSucceeded(tenantID: UUID, taskID: UUID, result: JSON, artifacts: JSON?) throws -> Bool {
+        let rows = try db.query("""
+            UPDATE tasks SET status = 'succeeded', outcome = 'succeeded', result = $3::jsonb, artifacts = $4::jsonb,
+                completed_at = now(), updated_at = now()
+            WHERE tenant_id = $1 AND task_id = $2 AND status IN ('leased', 'running')
+            """, [tenantID, taskID, JSONB(result), artifacts.map(JSONB.init)])
+        return rows.affectedRows == 1
+    }
+
+    public func markFailed(tenantID: UUID, taskID: UUID, error: JSON) throws -> Bool {
+        let rows = try db.query("""
+            UPDATE tasks SET status = 'failed', outcome = 'failed', error = $3::jsonb,
+                completed_at = now(), updated_at = now()
+            WHERE tenant_id = $1 AND task_id = $2 AND status IN ('leased', 'running')
+            """, [tenantID, taskID, JSONB(error)])
+        return rows.affectedRows == 1
+    }
+
+    /// Retryable failure with attempts left: back to the queue after the backoff, attempt + 1.
+    public func requeueAfterFailure(tenantID: UUID, taskID: UUID, error: JSON, backoffSeconds: Int) throws -> Date? {
+        let rows = try db.query("""
+            UPDATE tasks SET status = 'queued', attempt = attempt + 1, error = $3::jsonb,
+                next_eligible_at = now() + make_interval(secs => $4), updated_at = now()
+            WHERE tenant_id = $1 AND task_id = $2 AND status IN ('leased', 'running')
+            RETURNING next_eligible_at
+            """, [tenantID, taskID, JSONB(error), backoffSeconds])
+        return rows.first?.date(0)
+    }
+
+    public func markCanceled(tenantID: UUID, taskID: UUID, reason: String?) throws -> Bool {
+        let rows = try db.query("""
+            UPDATE tasks SET status = 'canceled', outcome = 'canceled',
+                error = CASE WHEN $3::text IS NULL THEN NULL ELSE jsonb_build_object('reason', $3::text) END,
+                completed_at = now(), updated_at = now()
+            WHERE tenant_id = $1 AND task_id = $2 AND status IN ('queued', 'leased', 'running')
+            """, [tenantID, taskID, reason])
+        return rows.affectedRows == 1
+    }
+
+    /// Newest first, keyset cursor on (created_at, task_id) of the cursor task: never skips rows that
+    /// share a timestamp, stable under concurrent inserts.
+    public func list(tenantID: UUID, filter: TaskListFilter) throws -> [TaskRecord] {
+        let rows = try db.query("""
+            SELECT \(Self.columns) FROM tasks t
+            WHERE t.tenant_id = $1
+              AND ($2::text[] IS NULL OR t.status = ANY ($2::text[]))
+              AND ($3::text IS NULL OR t.type = $3)
+              AND ($4::text IS NULL OR t.created_by_id = $4)
+              AND ($5::uuid IS NULL OR (t.created_at, t.task_id) <
+                   (SELECT c.created_at, c.task_id FROM tasks c WHERE c.tenant_id = $1 AND c.task_id = $5))
+            ORDER BY t.created_at DESC, t.task_id DESC
+            LIMIT $6
+            """, [
+                tenantID, filter.statuses.map { PGArray($0.map(\.rawValue)) }, filter.type, filter.createdByID,
+                filter.cursor, filter.limit,
+            ])
+        return try rows.map { try Self.decode($0) }
+    }
+
+    public func exists(tenantID: UUID, taskID: UUID) throws -> Bool {
+        try !db.query("SELECT 1 FROM tasks WHERE tenant_id = $1 AND task_id = $2", [tenantID, taskID]).isEmpty
+    }
+
+    public func countByStatus(tenantID: UUID) throws -> [String: Int] {
+        let rows = try db.query("SELECT status, count(*) FROM tasks WHERE tenant_id = $1 GROUP BY status", [tenantID])
+        var out: [String: Int] = [:]
+        for row in rows { out[try row.requireString(0)] = try row.requireInt(1) }
+        return out
+    }
+}
