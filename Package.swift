@@ -39,12 +39,12 @@ let package = Package(
         ]),
 
         // Test support: starts a throwaway PostgreSQL cluster (as an unprivileged user when root).
-        .target(name: "TestSupport", dependencies: ["Storage", "Postgres", .product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Storage", "Postgres", "Engine", "API", "HTTP", "Domain", "JSON", .product(name: "Logging", package: "swift-log")], path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "DomainTests", dependencies: ["Domain", "JSON"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Storage", "Domain", "JSON", "TestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["API", "HTTP", "Engine", "Storage", "JSON", "TestSupport"]),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "JSON", "Storage"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Storage", "Postgres", "Domain", "JSON", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "HTTP", "Engine", "Storage", "Postgres", "Domain", "JSON", "TestSupport"]),
     ]
 )

@@ -31,6 +31,7 @@ public struct CancelResult: Sendable, Equatable {
     public var status: TaskStatus
     /// False when the task was already terminal (nothing changed).
     public var changed: Bool
+    public init(status: TaskStatus, changed: Bool) { self.status = status; self.changed = changed }
 }
 
 extension Engine {

@@ -1,0 +1,99 @@
+import CLibPQ
+
+extension PostgresConnection {
+    /// Runs `body` between BEGIN and COMMIT; ROLLBACK if it throws.
+    ///
+    /// Failures are kept apart, as in postgres-nio: a failed BEGIN or COMMIT is thrown with
+    /// `context` "BEGIN"/"COMMIT" (a serialization failure at COMMIT keeps its SQLSTATE so the
+    /// caller can retry); a body error is rethrown unchanged, and a ROLLBACK failure after it is
+    /// only logged, because the body's error is the one that explains what happened.
+    @discardableResult
+    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        guard transactionStatus == PQTRANS_IDLE else {
+            throw PostgresError(
+                code: .misuse, message: "transaction() called while a transaction is open; use savepoint()",
+                context: "BEGIN"
+            )
+        }
+        try run("BEGIN", context: "BEGIN")
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            rollbackAfterFailure("ROLLBACK", context: "ROLLBACK")
+            throw error
+        }
+        // If the body swallowed a query error the transaction is aborted, and COMMIT would quietly
+        // answer "ROLLBACK". Report that instead of pretending the work was saved.
+        if transactionStatus == PQTRANS_INERROR {
+            rollbackAfterFailure("ROLLBACK", context: "ROLLBACK")
+            throw PostgresError(
+                code: .queryFailed, sqlState: "25P02",
+                message: "transaction was aborted by an earlier error inside its body; rolled back",
+                context: "COMMIT"
+            )
+        }
+        let tag = try run("COMMIT", context: "COMMIT")
+        if tag != "COMMIT" {
+            throw PostgresError(code: .queryFailed, sqlState: "25P02", message: "COMMIT answered \(tag)", context: "COMMIT")
+        }
+        return value
+    }
+
+    /// Runs `body` inside `SAVEPOINT s_n`: RELEASE on success, ROLLBACK TO (then RELEASE) if it
+    /// throws, so the enclosing transaction stays usable. Nests. Only valid inside `transaction`.
+    @discardableResult
+    public func savepoint<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        guard transactionStatus == PQTRANS_INTRANS else {
+            throw PostgresError(
+                code: .misuse,
+                message: transactionStatus == PQTRANS_INERROR
+                    ? "savepoint() called in an aborted transaction"
+                    : "savepoint() called outside a transaction",
+                context: "SAVEPOINT"
+            )
+        }
+        savepointDepth += 1
+        defer { savepointDepth -= 1 }
+        let name = "s_\(savepointDepth)"
+        try run("SAVEPOINT \(name)", context: "SAVEPOINT")
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            rollbackAfterFailure("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)", context: "ROLLBACK TO SAVEPOINT")
+            throw error
+        }
+        if transactionStatus == PQTRANS_INERROR {
+            rollbackAfterFailure("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)", context: "ROLLBACK TO SAVEPOINT")
+            throw PostgresError(
+                code: .queryFailed, sqlState: "25P02",
+                message: "savepoint body swallowed an error; rolled back to the savepoint",
+                context: "RELEASE SAVEPOINT"
+            )
+        }
+        try run("RELEASE SAVEPOINT \(name)", context: "RELEASE SAVEPOINT")
+        return value
+    }
+
+    /// Executes a fixed control statement; errors carry `context`. Returns the command tag.
+    @discardableResult
+    private func run(_ sql: String, context: String) throws -> String {
+        do {
+            let handle = try liveHandle()
+            return try check(PQexec(handle, sql)).commandTag
+        } catch var error as PostgresError {
+            error.context = context
+            throw error
+        }
+    }
+
+    private func rollbackAfterFailure(_ sql: String, context: String) {
+        guard !isBroken else { return }  // nothing to roll back on a dead connection
+        do {
+            try run(sql, context: context)
+        } catch {
+            logger.warning("rollback failed", metadata: ["postgres.error": "\(error)"])
+        }
+    }
+}
