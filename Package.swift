@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "asyncgate", targets: ["asyncgate"]),
+        .library(name: "AsyncGateClient", targets: ["AsyncGateClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
@@ -17,11 +18,15 @@ let package = Package(
         // System libraries: libpq (PostgreSQL client) and libcrypto (SHA-256, CSPRNG).
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Linux epoll/eventfd headers (not exported by the Glibc module).
+        .systemLibrary(name: "CSystem", path: "Sources/CSystem"),
 
         // Pure JSON value, strict parser and (canonical) serializer.
         .target(name: "JSON"),
         // HTTP/1.1 over POSIX sockets + Dispatch. Knows nothing of tasks.
-        .target(name: "HTTP", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "HTTP", dependencies: ["CSystem", .product(name: "Logging", package: "swift-log")]),
+        // libFuzzer entry point for the HTTP parser: swift build -c debug --product HTTPFuzz -Xswiftc -sanitize=fuzzer,address
+        .executableTarget(name: "HTTPFuzz", dependencies: ["HTTP"]),
         // libpq wrapper: connection, prepared queries with $n binds, transactions, savepoints, pool.
         .target(name: "Postgres", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
         // Domain types and pure rules: state machine, termination, receipt hashing, backoff, validation.
@@ -32,8 +37,12 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Storage", "Postgres", "Domain", "JSON", .product(name: "Logging", package: "swift-log")]),
         // /v1 REST routes, DTO decoding, the one EngineError -> HTTP status map, auth.
         .target(name: "API", dependencies: ["HTTP", "Engine", "Domain", "JSON", .product(name: "Logging", package: "swift-log")]),
+        // Typed Swift client for the REST API (used by the reference worker and the scheduler).
+        .target(name: "AsyncGateClient", dependencies: ["JSON"]),
+        // Scheduler TASKEE: cron/interval schedules, misfire policies, state in PostgreSQL.
+        .target(name: "Scheduler", dependencies: ["AsyncGateClient", "Postgres", "JSON", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "asyncgate", dependencies: [
-            "API", "Engine", "Storage", "HTTP",
+            "API", "Engine", "Storage", "HTTP", "AsyncGateClient", "Scheduler",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -45,6 +54,9 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "JSON", "Storage"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Storage", "Postgres", "Domain", "JSON", "TestSupport"]),
+        .testTarget(name: "AsyncGateClientTests", dependencies: ["AsyncGateClient", "JSON", "TestSupport"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "AsyncGateClient", "Postgres", "JSON", "TestSupport"]),
+        .testTarget(name: "MCPTests", dependencies: ["API", "HTTP", "Engine", "JSON", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "HTTP", "Engine", "Storage", "Postgres", "Domain", "JSON", "TestSupport"]),
     ]
 )

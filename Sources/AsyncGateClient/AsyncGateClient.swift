@@ -1,0 +1,2 @@
+/// Typed client for the AsyncGate REST API.
+public enum AsyncGateClientModule {}

@@ -1,0 +1,2 @@
+/// Scheduler TASKEE.
+public enum SchedulerModule {}
