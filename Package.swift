@@ -35,8 +35,10 @@ let package = Package(
         .target(name: "Storage", dependencies: ["Postgres", "Domain", "JSON", .product(name: "Logging", package: "swift-log")]),
         // Engine operations: one transaction per operation, receipts, sweep.
         .target(name: "Engine", dependencies: ["Storage", "Postgres", "Domain", "JSON", .product(name: "Logging", package: "swift-log")]),
+        // Rate limiting: per-credential sliding window, in memory or shared through Redis (RESP).
+        .target(name: "RateLimit", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // /v1 REST routes, DTO decoding, the one EngineError -> HTTP status map, auth.
-        .target(name: "API", dependencies: ["HTTP", "Engine", "Domain", "JSON", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "API", dependencies: ["HTTP", "Engine", "Domain", "JSON", "RateLimit", .product(name: "Logging", package: "swift-log")]),
         // Typed Swift client for the REST API (used by the reference worker and the scheduler).
         .target(name: "AsyncGateClient", dependencies: ["JSON"]),
         // Scheduler TASKEE: cron/interval schedules, misfire policies, state in PostgreSQL.
@@ -56,6 +58,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Storage", "Postgres", "Domain", "JSON", "TestSupport"]),
         .testTarget(name: "AsyncGateClientTests", dependencies: ["AsyncGateClient", "JSON", "TestSupport"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "AsyncGateClient", "Postgres", "JSON", "TestSupport"]),
+        .testTarget(name: "RateLimitTests", dependencies: ["RateLimit"]),
         .testTarget(name: "MCPTests", dependencies: ["API", "HTTP", "Engine", "JSON", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "HTTP", "Engine", "Storage", "Postgres", "Domain", "JSON", "TestSupport"]),
     ]

@@ -1,0 +1,2 @@
+/// Rate limiting.
+public enum RateLimitModule {}
