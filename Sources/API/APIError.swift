@@ -4,7 +4,6 @@ import HTTP
 /// Codes the API layer adds to the engine's (request shape problems the engine never sees).
 extension EngineError.Code {
     public static let invalidJSON = EngineError.Code(rawValue: "INVALID_JSON")
-    public static let notFound = EngineError.Code(rawValue: "NOT_FOUND")
     public static let methodNotAllowed = EngineError.Code(rawValue: "METHOD_NOT_ALLOWED")
     public static let unauthorized = EngineError.Code(rawValue: "UNAUTHORIZED")
     public static let invalidTenant = EngineError.Code(rawValue: "INVALID_TENANT")

@@ -2,28 +2,31 @@ import Domain
 import Engine
 import Foundation
 import HTTP
+import Synchronization
 
 extension AsyncGateAPI {
-    /// Resolves the caller from the credential. The tenant never comes from a client header unless
-    /// the server runs in insecure development mode.
+    /// Resolves the caller from the credential. Tenant and principal come from the key; a client
+    /// header selects the tenant only in insecure development mode.
     func authenticate(_ request: HTTPRequest) throws -> Caller {
-        switch configuration.authentication {
-        case .insecureDevelopment:
+        if let presented = Self.presentedKey(request) {
+            if case .sharedKey(let key) = configuration.authentication,
+               APIKeyFormat.constantTimeEquals(presented, key) {
+                return Caller(tenantID: configuration.sharedKeyTenant, role: .shared, principal: nil)
+            }
+            if APIKeyFormat.keyID(of: presented) != nil, let caller = try credentials.resolve(presented, engine: engine) {
+                return caller
+            }
+            throw EngineError(.unauthorized, "invalid, revoked or expired credential")
+        }
+        if case .insecureDevelopment = configuration.authentication {
             var tenant = Caller.defaultTenant
             if let raw = request.headers["X-Tenant-ID"], !raw.isEmpty {
                 guard let id = UUID(uuidString: raw) else { throw EngineError(.invalidTenant, "X-Tenant-ID must be a UUID") }
                 tenant = id
             }
             return Caller(tenantID: tenant, role: .shared, principal: nil)
-        case .sharedKey(let key):
-            guard let presented = Self.presentedKey(request) else {
-                throw EngineError(.unauthorized, "missing credential: send Authorization: Bearer <key> or X-API-Key")
-            }
-            guard Self.constantTimeEquals(Array(presented.utf8), Array(key.utf8)) else {
-                throw EngineError(.unauthorized, "invalid credential")
-            }
-            return Caller(tenantID: configuration.sharedKeyTenant, role: .shared, principal: nil)
         }
+        throw EngineError(.unauthorized, "missing credential: send Authorization: Bearer <key> or X-API-Key: <key>")
     }
 
     static func presentedKey(_ request: HTTPRequest) -> String? {
@@ -37,13 +40,35 @@ extension AsyncGateAPI {
         return nil
     }
 
-    /// Compares in time independent of where the inputs differ (length differences still leak length,
-    /// which is public for our keys).
-    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var diff = UInt8(a.count == b.count ? 0 : 1)
-        for i in 0..<max(a.count, b.count) {
-            diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+    /// The rate-limit bucket of a request: the credential when there is one, else the client IP.
+    static func rateLimitKey(_ request: HTTPRequest, caller: Caller?) -> String {
+        if let caller, let p = caller.principal { return "key:\(caller.tenantID.lowercasedString):\(p.kind.rawValue):\(p.id)" }
+        if let presented = presentedKey(request), caller != nil { return "key:" + APIKeyFormat.hash(presented).prefix(24) }
+        let ip = request.remoteAddress.split(separator: ":").dropLast().joined(separator: ":")
+        return "ip:" + (ip.isEmpty ? request.remoteAddress : ip)
+    }
+}
+
+/// Short-lived cache of key → caller (also of rejections), so authentication costs a database
+/// round trip at most once per key per TTL. Revocation therefore takes effect within the TTL.
+final class CredentialCache: Sendable {
+    private let entries = Mutex<[String: (caller: Caller?, until: Double)]>([:])
+    private let ttl: Double
+    private static let maxEntries = 10_000
+
+    init(ttlSeconds: Double) { ttl = ttlSeconds }
+
+    func resolve(_ presented: String, engine: Engine) throws -> Caller? {
+        let digest = APIKeyFormat.hash(presented)
+        let now = Date().timeIntervalSince1970
+        if ttl > 0, let hit = entries.withLock({ $0[digest] }), hit.until > now { return hit.caller }
+        let caller = try engine.authenticateAPIKey(presented)
+        if ttl > 0 {
+            entries.withLock { e in
+                if e.count >= Self.maxEntries { e.removeAll(keepingCapacity: true) }
+                e[digest] = (caller, now + ttl)
+            }
         }
-        return diff == 0
+        return caller
     }
 }

@@ -12,6 +12,10 @@ struct RouteContext {
     let caller: Caller
     let params: [String: String]
     let engine: Engine
+    /// Runs blocking follow-up work (a woken long-poll claim) on the API's worker pool.
+    var executor: Engine.BlockingExecutor = { _ in false }
+    /// True once the client has gone away (long-poll waiters are then dropped).
+    var isCancelled: @Sendable () -> Bool = { false }
 
     func pathUUID(_ name: String) throws -> UUID {
         guard let raw = params[name], let id = UUID(uuidString: raw) else {
@@ -25,6 +29,18 @@ struct RouteSpec: Sendable {
     var requiresAuth = true
     var expectsBody = false
     var run: @Sendable (RouteContext) throws -> HTTPResponse
+    var deferredRun: (@Sendable (RouteContext, _ done: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) throws -> Void)?
+}
+
+extension RouteSpec {
+    /// A route that may answer later (long-poll): it returns nil and calls `done` exactly once.
+    init(requiresAuth: Bool = true, expectsBody: Bool = false,
+         deferred: @escaping @Sendable (RouteContext, _ done: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) throws -> Void) {
+        self.requiresAuth = requiresAuth
+        self.expectsBody = expectsBody
+        self.run = { _ in fatalError("deferred route run synchronously") }
+        self.deferredRun = deferred
+    }
 }
 
 /// The /v1 REST facade: routes requests to engine operations on a bounded pool of worker threads
@@ -35,6 +51,7 @@ public final class AsyncGateAPI: Sendable {
     let logger: Logger
     let router: Router<RouteSpec>
     let workers: BlockingPool
+    let credentials: CredentialCache
 
     public init(engine: Engine, configuration: APIConfiguration, logger: Logger) {
         self.engine = engine
@@ -42,6 +59,7 @@ public final class AsyncGateAPI: Sendable {
         self.logger = logger
         self.router = Self.makeRouter()
         self.workers = BlockingPool(threads: configuration.workerThreads, maxQueued: configuration.maxQueuedRequests)
+        self.credentials = CredentialCache(ttlSeconds: configuration.credentialCacheSeconds)
     }
 
     /// The HTTP server's handler.
@@ -50,39 +68,89 @@ public final class AsyncGateAPI: Sendable {
     }
 
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        let respond: @Sendable (HTTPResponse) -> Void = { [self] response in
+            var response = response
+            Self.addSecurityHeaders(&response, production: configuration.environment == "production")
+            addCORSHeaders(&response, request: request)
+            responder.respond(response)
+        }
+        if request.method == "OPTIONS", request.headers.contains("Access-Control-Request-Method") {
+            return respond(preflight(request))
+        }
+        if handleMCP(request, respond) { return }  // /mcp and its OAuth metadata (API/MCP/)
         switch router.match(method: request.method, path: request.path) {
         case .notFound:
-            responder.respond(ErrorMapping.response(EngineError(.notFound, "no route for \(request.path)"), requestID: request.requestID))
+            respond(ErrorMapping.response(EngineError(.notFound, "no route for \(request.path)"), requestID: request.requestID))
         case .methodNotAllowed(let allowed):
             var response = ErrorMapping.response(EngineError(.methodNotAllowed, "\(request.method) is not allowed on \(request.path)"), requestID: request.requestID)
             response.headers.add("Allow", allowed.joined(separator: ", "))
-            responder.respond(response)
+            respond(response)
         case .found(let spec, let params):
             let accepted = workers.submit { [self] in
-                responder.respond(self.run(spec, params, request))
+                self.run(spec, params, request, responder: responder, respond: respond)
             }
             if !accepted {
-                responder.respond(ErrorMapping.response(EngineError(.unavailable, "server is at capacity, retry shortly"), requestID: request.requestID))
+                respond(ErrorMapping.response(EngineError(.unavailable, "server is at capacity, retry shortly"), requestID: request.requestID))
             }
         }
     }
 
     /// Runs one route and maps any error to a response. Unexpected errors are a logged 500 that
-    /// carries the request id and nothing internal.
-    func run(_ spec: RouteSpec, _ params: [String: String], _ request: HTTPRequest) -> HTTPResponse {
+    /// carries the request id and nothing internal. Security events go to the audit log.
+    func run(_ spec: RouteSpec, _ params: [String: String], _ request: HTTPRequest, responder: HTTPResponder,
+             respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        var caller: Caller?
         do {
-            let caller = try spec.requiresAuth ? authenticate(request) : Caller(tenantID: Caller.defaultTenant, role: .shared, principal: nil)
+            caller = try spec.requiresAuth ? authenticate(request) : Caller(tenantID: Caller.defaultTenant, role: .shared, principal: nil)
             let input = try RequestInput(request, expectsBody: spec.expectsBody)
-            return try spec.run(RouteContext(request: request, input: input, caller: caller, params: params, engine: engine))
-        } catch let error as EngineError {
-            if error.code == .internal {
-                logger.error("internal error", metadata: ["request.id": "\(request.requestID)", "error": "\(error)"])
+            let context = RouteContext(request: request, input: input, caller: caller!, params: params, engine: engine,
+                                       executor: { [workers] work in workers.submit(work) },
+                                       isCancelled: { !responder.isConnectionOpen })
+            if let deferred = spec.deferredRun {
+                let resolved = caller
+                try deferred(context) { [self] result in
+                    switch result {
+                    case .success(let response): respond(response)
+                    case .failure(let error): respond(errorResponse(error, request, caller: resolved))
+                    }
+                }
+            } else {
+                respond(try spec.run(context))
             }
-            return ErrorMapping.response(error, requestID: request.requestID)
         } catch {
+            respond(errorResponse(error, request, caller: caller))
+        }
+    }
+
+    func errorResponse(_ error: Error, _ request: HTTPRequest, caller: Caller?) -> HTTPResponse {
+        guard let error = error as? EngineError else {
             logger.error("unexpected error", metadata: ["request.id": "\(request.requestID)", "request.path": "\(request.path)", "error": "\(error)"])
             return ErrorMapping.response(EngineError(.internal, "internal error (request id \(request.requestID))"), requestID: request.requestID)
         }
+        if error.code == .internal {
+            logger.error("internal error", metadata: ["request.id": "\(request.requestID)", "error": "\(error)"])
+        }
+        let response = ErrorMapping.response(error, requestID: request.requestID)
+        if response.status == 401 || response.status == 403 || response.status == 429 {
+            auditSecurityEvent(request, caller: caller, status: response.status, code: error.code.rawValue)
+        }
+        return response
+    }
+
+    /// One structured line per auth failure, forbidden attempt or rate-limit hit; never the secret.
+    func auditSecurityEvent(_ request: HTTPRequest, caller: Caller?, status: Int, code: String) {
+        var metadata: Logger.Metadata = [
+            "audit": "true", "audit.event": .string(status == 401 ? "auth_failed" : status == 403 ? "forbidden" : "rate_limited"),
+            "error.code": .string(code), "request.id": .string(request.requestID), "request.method": .string(request.method),
+            "request.path": .string(request.path), "client.ip": .string(request.remoteAddress),
+        ]
+        if let caller {
+            metadata["tenant.id"] = .string(caller.tenantID.uuidString.lowercased())
+            if let p = caller.principal { metadata["principal"] = .string("\(p.kind.rawValue):\(p.id)") }
+            metadata["caller.role"] = .string(caller.role.rawValue)
+        }
+        if let key = Self.presentedKey(request), let keyID = APIKeyFormat.keyID(of: key) { metadata["key.id"] = .string(keyID) }
+        logger.notice("security event", metadata: metadata)
     }
 
     static func json(_ value: JSON, status: Int = 200, headers: HTTPHeaders = .init()) -> HTTPResponse {

@@ -5,7 +5,7 @@ import HTTP
 import JSON
 
 extension AsyncGateAPI {
-    @Sendable static func claim(_ c: RouteContext) throws -> HTTPResponse {
+    static func claimInput(_ c: RouteContext) throws -> ClaimInput {
         let i = c.input
         if let kind = try i.string("worker_kind"), kind != PrincipalKind.worker.rawValue {
             throw EngineError.validation("worker_kind must be \"worker\"")
@@ -16,8 +16,22 @@ extension AsyncGateAPI {
         input.acceptTypes = try i.stringList("accept_types")
         input.maxTasks = try i.int("max_tasks", range: 1...10) ?? 1
         input.leaseTTLSeconds = try i.int("lease_ttl_seconds", range: 10...1800)
-        let claimed = try c.engine.claim(c.caller, input)
-        return json(["tasks": .array(claimed.map(Wire.claimed))])
+        return input
+    }
+
+    /// Claims without waiting.
+    @Sendable static func claim(_ c: RouteContext) throws -> HTTPResponse {
+        json(["tasks": .array(try c.engine.claim(c.caller, claimInput(c)).map(Wire.claimed))])
+    }
+
+    /// POST /v1/leases/claim. With `wait_seconds` (0…30) an idle claim waits for work instead of
+    /// returning an empty list at once, holding no database connection while it waits.
+    @Sendable static func claimWaiting(_ c: RouteContext, _ done: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) throws {
+        let input = try claimInput(c)
+        let wait = try c.input.number("wait_seconds", range: 0...30) ?? 0
+        c.engine.claimWaiting(c.caller, input, waitSeconds: wait, executor: c.executor, isCancelled: c.isCancelled) { result in
+            done(result.map { claimed in json(["tasks": .array(claimed.map(Wire.claimed))]) })
+        }
     }
 
     static func leaseRef(_ c: RouteContext, taskID: UUID? = nil) throws -> LeaseRef {

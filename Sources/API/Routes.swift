@@ -19,7 +19,7 @@ extension AsyncGateAPI {
         r.add("GET", "/v1/tasks/{task_id}", RouteSpec(run: getTask))
         r.add("POST", "/v1/tasks/{task_id}/cancel", RouteSpec(expectsBody: true, run: cancelTask))
         // TASKEE
-        r.add("POST", "/v1/leases/claim", RouteSpec(expectsBody: true, run: claim))
+        r.add("POST", "/v1/leases/claim", RouteSpec(expectsBody: true, deferred: claimWaiting))
         r.add("POST", "/v1/leases/renew", RouteSpec(expectsBody: true, run: renew))
         r.add("POST", "/v1/tasks/{task_id}/running", RouteSpec(expectsBody: true, run: running))
         r.add("POST", "/v1/tasks/{task_id}/progress", RouteSpec(expectsBody: true, run: progress))

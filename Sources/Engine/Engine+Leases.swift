@@ -39,7 +39,7 @@ extension Engine {
                       configuration.maxLeaseTTLSeconds)
         let leaseIDs = (0..<input.maxTasks).map { _ in Identifiers.next() }
         let filter = ClaimFilter(capabilities: input.capabilities, acceptTypes: input.acceptTypes, limit: input.maxTasks)
-        let claimed = try transaction { db -> [ClaimedTask] in
+        let claimed = try transaction(tenant: caller.tenantID) { db -> [ClaimedTask] in
             let claimed = try TaskRepository(db).claimAvailable(
                 tenantID: caller.tenantID, filter: filter, workerID: worker.id, workerInstanceID: worker.instanceID,
                 leaseIDs: leaseIDs, ttlSeconds: ttl)
@@ -55,6 +55,36 @@ extension Engine {
         }
         counters.tasksClaimed.add(claimed.count, ordering: .relaxed)
         return claimed
+    }
+
+    /// Runs blocking work (a claim attempt) on the caller's worker pool; false when it is saturated.
+    public typealias BlockingExecutor = @Sendable (@escaping @Sendable () -> Void) -> Bool
+
+    /// Long-poll claim: claims now; if nothing is eligible, parks (holding no connection and no
+    /// thread) until a matching task is announced, a periodic re-check, or `waitSeconds` pass — then
+    /// completes with whatever the last attempt claimed (possibly nothing). A waiter whose client
+    /// went away is dropped without claiming anything for it.
+    public func claimWaiting(_ caller: Caller, _ input: ClaimInput, waitSeconds: Double, executor: @escaping BlockingExecutor,
+                             isCancelled: @escaping @Sendable () -> Bool,
+                             completion: @escaping @Sendable (Result<[ClaimedTask], Error>) -> Void) {
+        let deadline = ClaimWaiters.now() + min(waitSeconds, Double(configuration.maxClaimWaitSeconds))
+        let waiters = self.waiters
+        @Sendable func attempt() {
+            if isCancelled() { return }
+            let generation = waiters.generation(of: caller.tenantID)
+            do {
+                let claimed = try claim(caller, input)
+                if !claimed.isEmpty || ClaimWaiters.now() >= deadline { return completion(.success(claimed)) }
+                waiters.register(tenant: caller.tenantID, acceptTypes: input.acceptTypes, deadline: deadline,
+                                 observedGeneration: generation, isCancelled: isCancelled) { timedOut in
+                    if timedOut { return completion(.success([])) }
+                    if !executor(attempt) { completion(.failure(EngineError(.unavailable, "server is at capacity, retry shortly"))) }
+                }
+            } catch {
+                completion(.failure(error))
+            }
+        }
+        attempt()
     }
 
     /// Validates that the caller holds the task's active lease. Unknown task, foreign/expired/released
@@ -85,7 +115,7 @@ extension Engine {
         _ = try actingPrincipal(caller, requested: ref.worker)
         let extend = min(max(extendBySeconds ?? configuration.defaultLeaseTTLSeconds, configuration.minLeaseTTLSeconds),
                          configuration.maxLeaseTTLSeconds)
-        return try transaction { db in
+        return try transaction(tenant: caller.tenantID) { db in
             let check = try requireActiveLease(db, caller, ref)
             switch try LeaseRepository(db).renew(tenantID: caller.tenantID, leaseID: ref.leaseID, extendBySeconds: extend,
                                                  maxRenewals: configuration.maxLeaseRenewals,
@@ -110,7 +140,7 @@ extension Engine {
     public func startTask(_ caller: Caller, _ ref: LeaseRef) throws -> Date {
         try requireWorker(caller)
         _ = try actingPrincipal(caller, requested: ref.worker)
-        return try transaction { db in
+        return try transaction(tenant: caller.tenantID) { db in
             let tasks = TaskRepository(db)
             guard try tasks.exists(tenantID: caller.tenantID, taskID: ref.taskID) else {
                 throw EngineError.taskNotFound(ref.taskID.lowercasedString)
@@ -133,7 +163,7 @@ extension Engine {
         try requireWorker(caller)
         _ = try actingPrincipal(caller, requested: ref.worker)
         try Self.checkReceiptBody(progress, what: "progress")
-        try transaction { db in
+        try transaction(tenant: caller.tenantID) { db in
             let check = try requireActiveLease(db, caller, ref)
             try TaskRepository(db).setProgress(tenantID: caller.tenantID, taskID: ref.taskID, progress: progress)
             guard let owner = check.owner else { return }
@@ -163,7 +193,7 @@ extension Engine {
         if let deliveryProof { body["delivery_proof"] = deliveryProof }
         try Self.checkReceiptBody(.object(body), what: "completion receipt body")
 
-        try transaction { db in
+        try transaction(tenant: caller.tenantID) { db in
             let check: LeaseCheck
             do {
                 check = try requireActiveLease(db, caller, ref)
@@ -200,7 +230,7 @@ extension Engine {
         try requireWorker(caller)
         _ = try actingPrincipal(caller, requested: ref.worker)
         try Self.checkReceiptBody(["error": error], what: "failure receipt body")
-        let outcome = try transaction { db -> FailResult in
+        let outcome = try transaction(tenant: caller.tenantID) { db -> FailResult in
             let check: LeaseCheck
             do {
                 check = try requireActiveLease(db, caller, ref)

@@ -23,18 +23,18 @@ public struct BootstrapPage: Sendable {
 extension Engine {
     public func listReceipts(_ caller: Caller, to requested: Principal, since: UUID?, limit: Int) throws -> [ReceiptRecord] {
         let to = try readablePrincipal(caller, requested)
-        return try withConnection { db in try ReceiptRepository(db).listTo(tenantID: caller.tenantID, to: to, since: since, limit: limit) }
+        return try withConnection(tenant: caller.tenantID) { db in try ReceiptRepository(db).listTo(tenantID: caller.tenantID, to: to, since: since, limit: limit) }
     }
 
     public func ledger(_ caller: Caller, filter: LedgerFilter, since: UUID?, limit: Int) throws -> [ReceiptRecord] {
         guard caller.role == .admin || caller.role == .shared || caller.principal == nil else {
             throw EngineError(.forbidden, "the ledger is readable by admins only")
         }
-        return try withConnection { db in try ReceiptRepository(db).ledger(tenantID: caller.tenantID, filter: filter, since: since, limit: limit) }
+        return try withConnection(tenant: caller.tenantID) { db in try ReceiptRepository(db).ledger(tenantID: caller.tenantID, filter: filter, since: since, limit: limit) }
     }
 
     public func getReceipt(_ caller: Caller, receiptID: UUID) throws -> ReceiptRecord {
-        try withConnection { db in
+        try withConnection(tenant: caller.tenantID) { db in
             guard let receipt = try ReceiptRepository(db).get(tenantID: caller.tenantID, receiptID: receiptID),
                   Self.mayRead(caller, receipt)
             else { throw EngineError(.receiptNotFound, "receipt \(receiptID.lowercasedString) not found") }
@@ -46,7 +46,7 @@ extension Engine {
     /// receipt. Acking twice returns the same acknowledgement (hash dedupe).
     public func ackReceipt(_ caller: Caller, receiptID: UUID, by requested: Principal) throws -> UUID {
         let acker = try actingPrincipal(caller, requested: requested)
-        return try transaction { db in
+        return try transaction(tenant: caller.tenantID) { db in
             guard let acked = try ReceiptRepository(db).get(tenantID: caller.tenantID, receiptID: receiptID), Self.mayRead(caller, acked) else {
                 throw EngineError(.receiptNotFound, "receipt \(receiptID.lowercasedString) not found")
             }
@@ -61,7 +61,7 @@ extension Engine {
     /// cursor. Also records the relationship (first/last seen, sessions).
     public func openObligations(_ caller: Caller, principal requested: Principal, since: UUID?, limit: Int) throws -> ObligationsPage {
         let principal = try readablePrincipal(caller, requested)
-        return try withConnection { db in
+        return try withConnection(tenant: caller.tenantID) { db in
             let relationship = try RelationshipRepository(db).touch(tenantID: caller.tenantID, principal: principal)
             let open = try ReceiptRepository(db).openObligations(tenantID: caller.tenantID, to: principal, since: since, limit: limit)
             return ObligationsPage(relationship: relationship, openObligations: open, cursor: open.last?.receiptID ?? since)
@@ -71,7 +71,7 @@ extension Engine {
     /// Deprecated bucketed bootstrap, kept for old clients. Marks returned inbox receipts delivered.
     public func bootstrap(_ caller: Caller, principal requested: Principal, since: UUID?, maxItems: Int) throws -> BootstrapPage {
         let principal = try readablePrincipal(caller, requested)
-        return try transaction { db in
+        return try transaction(tenant: caller.tenantID) { db in
             let receipts = ReceiptRepository(db)
             let tasks = TaskRepository(db)
             let relationship = try RelationshipRepository(db).touch(tenantID: caller.tenantID, principal: principal)

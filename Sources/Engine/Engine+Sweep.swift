@@ -12,7 +12,7 @@ extension Engine {
     public func sweepExpiredLeases() throws -> Int {
         var total = 0
         while true {
-            let batch = try transaction { db -> Int in
+            let batch = try transaction(tenant: nil) { db -> Int in
                 let expired = try LeaseRepository(db).expireBatch(limit: configuration.sweepBatchSize)
                 for (tenant, group) in Dictionary(grouping: expired, by: \.tenantID) {
                     var receipts: [NewReceipt] = []

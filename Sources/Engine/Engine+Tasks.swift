@@ -57,9 +57,9 @@ extension Engine {
             priority: input.priority, maxAttempts: input.maxAttempts ?? configuration.defaultMaxAttempts,
             retryBackoffSeconds: input.retryBackoffSeconds ?? configuration.defaultRetryBackoffSeconds,
             idempotencyKey: input.idempotencyKey, delaySeconds: input.delaySeconds)
-        return try withConnection { db in
+        return try withConnection(tenant: caller.tenantID) { db in
             let tasks = TaskRepository(db)
-            if let created = try tasks.insertWithAssignedReceipt(insert, receipt: assigned, instance: instanceID) {
+            if let created = try tasks.insertWithAssignedReceipt(insert, receipt: assigned, instance: instanceID, notify: configuration.notifyEnabled) {
                 counters.tasksCreated.add(1, ordering: .relaxed)
                 counters.receipts.add(1, ordering: .relaxed)
                 return CreateTaskResult(taskID: created.taskID, status: created.status, created: true)
@@ -84,14 +84,21 @@ extension Engine {
         }
     }
 
+    /// Agents with a bound key read their own tasks, workers the tasks they hold or held a lease on;
+    /// anything else in the tenant reads as not found (no existence oracle).
     public func getTask(_ caller: Caller, taskID: UUID) throws -> TaskRecord {
-        try withConnection { db in
+        try withConnection(tenant: caller.tenantID) { db in
             guard let task = try TaskRepository(db).get(tenantID: caller.tenantID, taskID: taskID) else {
                 throw EngineError.taskNotFound(taskID.lowercasedString)
             }
-            if let bound = caller.principal, caller.role == .agent, bound != Principal(kind: task.createdBy.kind, id: task.createdBy.id) {
-                // another principal's task in the same tenant behaves as not found
-                throw EngineError.taskNotFound(taskID.lowercasedString)
+            if let bound = caller.principal {
+                switch caller.role {
+                case .agent where bound.kind != task.createdBy.kind || bound.id != task.createdBy.id:
+                    throw EngineError.taskNotFound(taskID.lowercasedString)
+                case .worker where !(try LeaseRepository(db).workerHasLeased(tenantID: caller.tenantID, taskID: taskID, workerID: bound.id)):
+                    throw EngineError.taskNotFound(taskID.lowercasedString)
+                default: break
+                }
             }
             return task
         }
@@ -99,8 +106,14 @@ extension Engine {
 
     public func listTasks(_ caller: Caller, filter: TaskListFilter) throws -> [TaskRecord] {
         var filter = filter
-        if let bound = caller.principal, caller.role == .agent { filter.createdByID = bound.id }
-        return try withConnection { db in try TaskRepository(db).list(tenantID: caller.tenantID, filter: filter) }
+        if caller.principal != nil {
+            switch caller.role {
+            case .agent: filter.createdByID = caller.principal?.id
+            case .worker: throw EngineError(.forbidden, "workers cannot list tasks")
+            case .admin, .shared: break
+            }
+        }
+        return try withConnection(tenant: caller.tenantID) { db in try TaskRepository(db).list(tenantID: caller.tenantID, filter: filter) }
     }
 
     /// Cancels a non-terminal task (owner or admin only), releasing any lease. Canceling a terminal
@@ -108,7 +121,7 @@ extension Engine {
     public func cancelTask(_ caller: Caller, taskID: UUID, by requested: Principal, reason: String?) throws -> CancelResult {
         try requireAgent(caller)
         let canceler = try actingPrincipal(caller, requested: requested)
-        return try transaction { db in
+        return try transaction(tenant: caller.tenantID) { db in
             let tasks = TaskRepository(db)
             // Lock order: lease first, then task (see LeaseRepository).
             guard let snapshot = try tasks.get(tenantID: caller.tenantID, taskID: taskID) else {
@@ -138,7 +151,7 @@ extension Engine {
     }
 
     public func queueSizes(_ caller: Caller) throws -> [String: Int] {
-        try withConnection { db in try TaskRepository(db).countByStatus(tenantID: caller.tenantID) }
+        try withConnection(tenant: caller.tenantID) { db in try TaskRepository(db).countByStatus(tenantID: caller.tenantID) }
     }
 
     public var metricsSnapshot: [String: Int] { counters.snapshot }

@@ -15,18 +15,21 @@ public final class Engine: Sendable {
     public let instanceID: String
     let logger: Logger
     let counters = EngineCounters()
+    /// Parked long-poll claims (woken by TaskNotifications and a periodic re-check).
+    public let waiters: ClaimWaiters
 
     public init(pool: PostgresPool, configuration: EngineConfiguration, instanceID: String, logger: Logger) {
         self.pool = pool
         self.configuration = configuration
         self.instanceID = instanceID
         self.logger = logger
+        self.waiters = ClaimWaiters(recheckInterval: configuration.claimRecheckSeconds)
     }
 
     /// Runs `body` in a transaction, retrying a few times on serialization failures / deadlocks
     /// (which roll back completely, so a retry cannot double-apply anything).
-    func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        try withConnection { conn in
+    func transaction<T>(tenant: UUID?, _ body: (PostgresConnection) throws -> T) throws -> T {
+        try withConnection(tenant: tenant) { conn in
             var attempt = 0
             while true {
                 do {
@@ -39,10 +42,14 @@ public final class Engine: Sendable {
         }
     }
 
-    /// Borrows a connection; pool exhaustion becomes a retryable 503, never an unbounded queue.
-    func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    /// Borrows a connection scoped to `tenant` by row-level security (nil: all tenants, for system
+    /// work); pool exhaustion becomes a retryable 503, never an unbounded queue.
+    func withConnection<T>(tenant: UUID?, _ body: (PostgresConnection) throws -> T) throws -> T {
         do {
-            return try pool.withConnection(timeout: 10, body)
+            return try pool.withConnection(timeout: 10) { conn in
+                try TenantScope.apply(conn, tenant: tenant)
+                return try body(conn)
+            }
         } catch let error as PostgresError where error.code == .poolTimeout || error.code == .poolClosed {
             throw EngineError(.unavailable, "database busy, retry shortly")
         } catch let error as PostgresError where error.code == .connectionFailed || error.code == .connectionBroken {

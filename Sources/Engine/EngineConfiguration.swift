@@ -12,6 +12,11 @@ public struct EngineConfiguration: Sendable {
     public var sweepBatchSize = 500
     /// Reject (instead of stripping parents + anomaly) a completion that is not locatable.
     public var strictLocatability = false
+    /// LISTEN/NOTIFY wake-ups for long-poll claims; off = poll only (PgBouncer transaction mode).
+    public var notifyEnabled = true
+    /// How often a parked claim re-checks without a notification (delays and backoff end by time).
+    public var claimRecheckSeconds = 1.0
+    public var maxClaimWaitSeconds = 30
     public var environment = "development"
     public var version = "0.1.0"
     public var receiptMode = "standalone"

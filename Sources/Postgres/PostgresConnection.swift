@@ -16,6 +16,9 @@ public final class PostgresConnection: @unchecked Sendable {
     var nextStatementNumber = 1
     var savepointDepth = 0
     var listeningChannels: Set<String> = []
+    /// Session-level state callers track to avoid re-sending settings that are already in effect
+    /// (e.g. the tenant for row-level security). Cleared with the connection.
+    public var sessionState: [String: String] = [:]
 
     /// Callers that build SQL dynamically (e.g. varying IN lists) must not grow the server-side
     /// statement cache without bound.

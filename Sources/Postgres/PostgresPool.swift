@@ -19,12 +19,15 @@ public final class PostgresPool: @unchecked Sendable {
     private var closed = false
 
     public let size: Int
+    /// Runs once on every new connection before it is lent out (e.g. `SET ROLE`).
+    private let onConnect: (@Sendable (PostgresConnection) throws -> Void)?
 
-    public init(conninfo: String, size: Int, logger: Logger) {
+    public init(conninfo: String, size: Int, logger: Logger, onConnect: (@Sendable (PostgresConnection) throws -> Void)? = nil) {
         precondition(size > 0, "pool size must be positive")
         self.conninfo = conninfo
         self.size = size
         self.logger = logger
+        self.onConnect = onConnect
     }
 
     deinit {
@@ -97,7 +100,14 @@ public final class PostgresPool: @unchecked Sendable {
                 return connection
             case .new:
                 do {
-                    return try PostgresConnection.connect(conninfo, logger: logger)
+                    let connection = try PostgresConnection.connect(conninfo, logger: logger)
+                    do {
+                        try onConnect?(connection)
+                    } catch {
+                        connection.close()
+                        throw error
+                    }
+                    return connection
                 } catch {
                     releaseSlot()
                     throw error

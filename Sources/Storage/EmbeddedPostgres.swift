@@ -77,6 +77,7 @@ public final class EmbeddedPostgres: @unchecked Sendable {
             // a data directory, so use it as it is.
             socketDirectory = running.socketDirectory
             activePort = running.port
+            adopted = true
             logger.info("adopting PostgreSQL already running on data directory", metadata: [
                 "postgres.pid": "\(running.pid)", "postgres.data_dir": "\(dataDirectory)",
             ])
@@ -98,7 +99,11 @@ public final class EmbeddedPostgres: @unchecked Sendable {
         return conninfo
     }
 
-    /// Stops the cluster (`pg_ctl stop -m fast`) if this instance started it. Idempotent.
+    /// True when start() found the cluster already running (a live server's, or a crashed one's) and
+    /// used it instead of starting one. Short-lived tools (`asyncgate keys`) then leave it running.
+    public private(set) var adopted = false
+
+    /// Stops the cluster (`pg_ctl stop -m fast`). Idempotent.
     public func stop() {
         lock.lock()
         defer { lock.unlock() }

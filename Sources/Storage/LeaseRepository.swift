@@ -70,6 +70,11 @@ public struct LeaseRepository {
             leaseReleaseReason: row.string(15), leaseIsValid: row.bool(16) ?? false)
     }
 
+    public func workerHasLeased(tenantID: UUID, taskID: UUID, workerID: String) throws -> Bool {
+        try !db.query("SELECT 1 FROM leases WHERE tenant_id = $1 AND task_id = $2 AND worker_id = $3 LIMIT 1",
+                      [tenantID, taskID, workerID]).isEmpty
+    }
+
     public func release(tenantID: UUID, leaseID: UUID, reason: String) throws {
         _ = try db.query("""
             UPDATE leases SET released_at = now(), release_reason = $3

@@ -89,7 +89,9 @@ public struct TaskRepository {
 
     /// Inserts the task and its `task.assigned` receipt in ONE statement (atomic without an explicit
     /// transaction, one round trip). Returns nil when the idempotency key already names a task.
-    public func insertWithAssignedReceipt(_ task: TaskInsert, receipt: NewReceipt, instance: String) throws -> (taskID: UUID, status: TaskStatus)? {
+    /// With `notify`, the statement also announces the task on the `asyncgate_tasks` channel
+    /// (delivered at commit) so parked long-poll claims wake without polling.
+    public func insertWithAssignedReceipt(_ task: TaskInsert, receipt: NewReceipt, instance: String, notify: Bool = false) throws -> (taskID: UUID, status: TaskStatus)? {
         let rows = try db.query("""
             WITH t AS (
                 INSERT INTO tasks (tenant_id, task_id, type, payload, payload_pointer, created_by_kind,
@@ -107,7 +109,9 @@ public struct TaskRepository {
                 FROM t
                 RETURNING receipt_id
             )
-            SELECT t.task_id, t.status, (SELECT count(*) FROM r) FROM t
+            SELECT t.task_id, t.status, (SELECT count(*) FROM r),
+                   CASE WHEN $27 AND $17::float8 = 0 THEN pg_notify('asyncgate_tasks', t.tenant_id::text || ' ' || $3) END
+            FROM t
             """, [
                 task.tenantID, task.taskID, task.type, JSONB(task.payload), task.payloadPointer,
                 task.createdBy.kind.rawValue, task.createdBy.id, task.principalAI, JSONB(task.requirements),
@@ -115,7 +119,7 @@ public struct TaskRepository {
                 task.priority, task.maxAttempts, task.retryBackoffSeconds, task.idempotencyKey,
                 task.delaySeconds, receipt.receiptID, receipt.type.rawValue, receipt.from.kind.rawValue,
                 receipt.from.id, receipt.to.kind.rawValue, receipt.to.id, JSONB(receipt.body), receipt.hash,
-                instance,
+                instance, notify,
             ])
         guard let row = rows.first else { return nil }
         return (try row.requireUUID(0), TaskStatus(rawValue: try row.requireString(1)) ?? .queued)

@@ -9,7 +9,7 @@ struct AsyncGateCommand: ParsableCommand {
         commandName: "asyncgate",
         abstract: "AsyncGate: a durable task substrate for AI agents (tasks, leases, receipts, obligations).",
         version: version,
-        subcommands: [Serve.self, Migrate.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self],
         defaultSubcommand: Serve.self)
 }
 

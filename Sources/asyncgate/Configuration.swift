@@ -30,6 +30,7 @@ struct Configuration {
     var rateLimitCalls = 100
     var rateLimitWindowSeconds = 60
     var receiptRetentionDays = 30
+    var authCacheSeconds = 5.0
 
     struct Invalid: Error, CustomStringConvertible {
         var variable: String
@@ -43,7 +44,7 @@ struct Configuration {
         "RATE_LIMIT_DEFAULT_WINDOW_SECONDS", "DEFAULT_LEASE_TTL_SECONDS", "MAX_LEASE_TTL_SECONDS",
         "LEASE_SWEEP_INTERVAL_SECONDS", "MAX_LEASE_RENEWALS", "MAX_LEASE_LIFETIME_SECONDS", "DEFAULT_MAX_ATTEMPTS",
         "DEFAULT_RETRY_BACKOFF_SECONDS", "MAX_RETRY_BACKOFF_SECONDS", "RECEIPT_RETENTION_DAYS", "DB_POOL_SIZE",
-        "STRICT_LOCATABILITY", "HTTP_IO_THREADS", "HTTP_MAX_BODY_BYTES", "HTTP_MAX_HEADER_BYTES",
+        "STRICT_LOCATABILITY", "NOTIFY", "CLAIM_RECHECK_SECONDS", "AUTH_CACHE_SECONDS", "HTTP_IO_THREADS", "HTTP_MAX_BODY_BYTES", "HTTP_MAX_HEADER_BYTES",
         "HTTP_MAX_HEADER_COUNT", "HTTP_MAX_REQUEST_LINE_BYTES", "HTTP_MAX_REQUESTS_PER_CONNECTION",
         "HTTP_MAX_CONNECTIONS", "HTTP_HEADER_TIMEOUT_SECONDS", "HTTP_BODY_TIMEOUT_SECONDS",
         "HTTP_IDLE_TIMEOUT_SECONDS", "HTTP_WRITE_TIMEOUT_SECONDS", "HTTP_SHUTDOWN_GRACE_SECONDS",
@@ -102,10 +103,15 @@ struct Configuration {
         if let key = apiKey, key.utf8.count < 16 {
             throw Invalid(variable: "API_KEY", reason: "must be at least 16 characters")
         }
-        allowInsecureDev = try bool("ALLOW_INSECURE_DEV") ?? false
+        // Unset means: open in development when no key is configured (the zero-setup default);
+        // an explicit false makes development require keys too.
+        allowInsecureDev = try bool("ALLOW_INSECURE_DEV") ?? (environment == .development || environment == .test)
         dbPoolSize = try int("DB_POOL_SIZE", 1...500) ?? 16
         strictLocatability = try bool("STRICT_LOCATABILITY") ?? false
         corsAllowedOrigins = str("CORS_ALLOWED_ORIGINS")?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
+        if corsAllowedOrigins.contains("*") {
+            throw Invalid(variable: "CORS_ALLOWED_ORIGINS", reason: "must list origins explicitly; \"*\" is never allowed")
+        }
         rateLimitEnabled = try bool("RATE_LIMIT_ENABLED") ?? true
         if let b = str("RATE_LIMIT_BACKEND") {
             guard ["memory", "redis"].contains(b) else { throw Invalid(variable: "RATE_LIMIT_BACKEND", reason: "must be memory or redis") }
@@ -132,6 +138,13 @@ struct Configuration {
         e.defaultRetryBackoffSeconds = try int("DEFAULT_RETRY_BACKOFF_SECONDS", 1...86_400) ?? 30
         e.maxRetryBackoffSeconds = try int("MAX_RETRY_BACKOFF_SECONDS", 1...86_400) ?? 900
         e.strictLocatability = strictLocatability
+        if let n = str("NOTIFY")?.lowercased() {
+            guard ["on", "off"].contains(n) else { throw Invalid(variable: "NOTIFY", reason: "must be on or off") }
+            e.notifyEnabled = n == "on"
+        }
+        // Without notifications, parked claims find new work only by re-checking: do it more often.
+        e.claimRecheckSeconds = try double("CLAIM_RECHECK_SECONDS", 0.05...60) ?? (e.notifyEnabled ? 1.0 : 0.25)
+        authCacheSeconds = try double("AUTH_CACHE_SECONDS", 0...3600) ?? 5
         e.environment = environment.rawValue
         engine = e
 
@@ -154,10 +167,7 @@ struct Configuration {
 
         // Start-up safety (SPEC §6): no credential-less production, no insecure mode outside development.
         if environment == .production || environment == .staging {
-            if apiKey == nil {
-                throw Invalid(variable: "API_KEY", reason: "is required when ASYNCGATE_ENV=\(environment.rawValue)")
-            }
-            if allowInsecureDev {
+            if vars["ALLOW_INSECURE_DEV"].map({ ["1", "true", "yes", "on"].contains($0.lowercased()) }) == true {
                 throw Invalid(variable: "ALLOW_INSECURE_DEV", reason: "is refused when ASYNCGATE_ENV=\(environment.rawValue)")
             }
             rateLimitEnabled = true
@@ -165,8 +175,11 @@ struct Configuration {
     }
 
     /// Development without a key runs open (insecure dev mode): loudly logged at start-up.
+    /// Staging/production without ASYNCGATE_API_KEY accept only keys from `asyncgate keys`; the
+    /// server refuses to start there unless at least one usable key exists.
     var authentication: APIConfiguration.Authentication {
         if let apiKey { return .sharedKey(apiKey) }
-        return .insecureDevelopment
+        if allowInsecureDev && (environment == .development || environment == .test) { return .insecureDevelopment }
+        return .apiKeysOnly
     }
 }

@@ -25,6 +25,12 @@ struct Serve: ParsableCommand {
         apiConfig.environment = config.environment.rawValue
         apiConfig.version = AsyncGateCommand.version
         apiConfig.workerThreads = config.dbPoolSize
+        apiConfig.corsAllowedOrigins = config.corsAllowedOrigins
+        apiConfig.credentialCacheSeconds = config.authCacheSeconds
+        if case .apiKeysOnly = config.authentication, try engine.countUsableAPIKeys() == 0 {
+            logger.critical("no credential source: set ASYNCGATE_API_KEY or create a key with `asyncgate keys create`")
+            throw ExitCode(2)
+        }
         let api = AsyncGateAPI(engine: engine, configuration: apiConfig, logger: logger)
 
         if case .insecureDevelopment = config.authentication {
@@ -46,6 +52,9 @@ struct Serve: ParsableCommand {
 
         let sweeper = LeaseSweeper(engine: engine, logger: logger)
         sweeper.start()
+        let notifications = config.engine.notifyEnabled
+            ? TaskNotifications(conninfo: database.conninfo, waiters: engine.waiters, logger: logger) : nil
+        notifications?.start()
 
         // SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then exit 0.
         let signals = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
@@ -61,6 +70,7 @@ struct Serve: ParsableCommand {
         server.waitUntilStopped()
         signals.forEach { $0.cancel() }
         sweeper.stop()
+        notifications?.stop()
         logger.info("stopped")
     }
 }
@@ -76,7 +86,9 @@ struct Migrate: ParsableCommand {
         let logger = makeLogger("asyncgate.migrate", level: config.logLevel)
         let database = try Database.open(config, logger: logger, migrate: false)
         defer { database.close() }
-        try database.pool.withConnection { conn in
+        do {
+            let conn = try PostgresConnection.connect(database.conninfo, logger: logger)
+            defer { conn.close() }
             let migrator = Migrator(logger: logger)
             if let version = rollbackTo {
                 try migrator.rollback(conn, to: version)
@@ -92,6 +104,8 @@ struct Migrate: ParsableCommand {
 struct Database {
     let pool: PostgresPool
     let embedded: EmbeddedPostgres?
+    /// For administrative connections (migrate, keys) that must not run as the RLS role.
+    let conninfo: String
 
     static func open(_ config: Configuration, logger: Logger, migrate: Bool = true) throws -> Database {
         var embedded: EmbeddedPostgres?
@@ -105,17 +119,20 @@ struct Database {
             conninfo = try cluster.start()
             embedded = cluster
         }
-        let pool = PostgresPool(conninfo: conninfo, size: config.dbPoolSize, logger: logger)
         if migrate {
+            // Migrations run as the login user (they own the schema); the pool then switches to
+            // the unprivileged RLS role on every connection.
             do {
-                try pool.withConnection { conn in _ = try Migrator(logger: logger).migrate(conn) }
+                let conn = try PostgresConnection.connect(conninfo, logger: logger)
+                defer { conn.close() }
+                try Migrator(logger: logger).migrate(conn)
             } catch {
-                pool.close()
                 embedded?.stop()
                 throw error
             }
         }
-        return Database(pool: pool, embedded: embedded)
+        let pool = TenantScope.makePool(conninfo: conninfo, size: config.dbPoolSize, logger: logger)
+        return Database(pool: pool, embedded: embedded, conninfo: conninfo)
     }
 
     func close() {

@@ -42,15 +42,19 @@ public final class EngineFixture: Sendable {
 
     public init(configure: (inout EngineConfiguration) -> Void = { _ in }, poolSize: Int = 8) throws {
         conninfo = try MigratedDatabase.create()
-        pool = PostgresPool(conninfo: conninfo, size: poolSize, logger: TestPostgres.logger)
+        pool = TenantScope.makePool(conninfo: conninfo, size: poolSize, logger: TestPostgres.logger)
         var config = EngineConfiguration()
         configure(&config)
         engine = Engine(pool: pool, configuration: config, instanceID: "test-instance", logger: TestPostgres.logger)
     }
 
-    /// Runs SQL directly (for assertions on stored state and for moving time: e.g. expiring a lease).
+    /// Runs SQL directly across all tenants (for assertions on stored state and for moving time:
+    /// e.g. expiring a lease). Runs as the application role, so row-level security applies.
     public func sql(_ text: String, _ binds: [(any PostgresBindable)?] = []) throws -> PostgresResult {
-        try pool.withConnection { try $0.query(text, binds) }
+        try pool.withConnection {
+            try TenantScope.apply($0, tenant: nil)
+            return try $0.query(text, binds)
+        }
     }
 
     deinit { pool.close() }

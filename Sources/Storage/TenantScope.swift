@@ -1,0 +1,38 @@
+import Domain
+import Foundation
+import Logging
+import Postgres
+
+/// Row-level security plumbing (migrations/0002): which tenant's rows a connection may see.
+///
+/// The tenant is a session setting cached on the connection, so a pool that serves one tenant sends
+/// it once per connection instead of once per transaction. It is only changed outside transactions
+/// (a rolled-back transaction would silently revert it).
+public enum TenantScope {
+    static let key = "app.tenant_id"
+
+    /// Shows only `tenant`'s rows on this connection; nil shows all tenants (lease sweep, key lookup).
+    public static func apply(_ db: PostgresConnection, tenant: UUID?) throws {
+        let value = tenant?.lowercasedString ?? "*"
+        if db.sessionState[key] == value { return }
+        try db.query("SELECT set_config('app.tenant_id', $1, false)", [value])
+        db.sessionState[key] = value
+    }
+
+    /// Connection set-up for the server's pool: leave superuser (which bypasses RLS) for the
+    /// unprivileged asyncgate_app role when the migration could create it.
+    public static func useApplicationRole(_ db: PostgresConnection) throws {
+        let rows = try db.query("""
+            SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'asyncgate_app')
+               AND pg_has_role(current_user, 'asyncgate_app', 'MEMBER')
+            """)
+        if rows.first?.bool(0) == true {
+            try db.execute("SET ROLE asyncgate_app")
+        }
+    }
+
+    /// The pool every server component uses: RLS role on connect.
+    public static func makePool(conninfo: String, size: Int, logger: Logger) -> PostgresPool {
+        PostgresPool(conninfo: conninfo, size: size, logger: logger, onConnect: { try useApplicationRole($0) })
+    }
+}
