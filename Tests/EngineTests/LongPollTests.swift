@@ -1,0 +1,88 @@
+import Domain
+import Engine
+import Foundation
+import JSON
+import Synchronization
+import Testing
+import TestSupport
+
+/// Long-poll claims (issue 6): parked waiters are woken by LISTEN/NOTIFY or the periodic re-check.
+@Suite struct LongPollTests {
+    let executor: Engine.BlockingExecutor = { work in DispatchQueue.global().async(execute: work); return true }
+
+    final class Outcome: Sendable {
+        let result = Mutex<Result<[ClaimedTask], Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        func set(_ r: Result<[ClaimedTask], Error>) { result.withLock { $0 = r }; done.signal() }
+        func wait(_ seconds: Double) -> Result<[ClaimedTask], Error>? {
+            _ = done.wait(timeout: .now() + seconds)
+            return result.withLock { $0 }
+        }
+    }
+
+    func park(_ f: EngineFixture, wait: Double, types: [String]? = nil, cancelled: @escaping @Sendable () -> Bool = { false }) -> Outcome {
+        let outcome = Outcome()
+        var input = ClaimInput(worker: Principal(kind: .worker, id: "waiter"))
+        input.acceptTypes = types
+        let claim = input
+        DispatchQueue.global().async {
+            f.engine.claimWaiting(shared, claim, waitSeconds: wait, executor: executor, isCancelled: cancelled) { outcome.set($0) }
+        }
+        return outcome
+    }
+
+    @Test func notificationWakesAParkedClaim() throws {
+        let f = try EngineFixture { $0.claimRecheckSeconds = 60 }   // only NOTIFY can wake it in time
+        let listener = TaskNotifications(conninfo: f.conninfo, waiters: f.engine.waiters, logger: TestPostgres.logger)
+        listener.start()
+        defer { listener.stop() }
+        Thread.sleep(forTimeInterval: 0.5)  // let the listener connect
+        let outcome = park(f, wait: 20)
+        Thread.sleep(forTimeInterval: 0.3)
+        let started = Date()
+        let id = try f.create()
+        let claimed = try #require(try outcome.wait(10)?.get())
+        #expect(claimed.map(\.task.taskID) == [id])
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
+    @Test func timeoutReturnsAnEmptyList() throws {
+        let f = try EngineFixture()
+        let started = Date()
+        let claimed = try #require(try park(f, wait: 1).wait(10)?.get())
+        #expect(claimed.isEmpty)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed >= 0.9 && elapsed < 5)
+    }
+
+    @Test func pollModeFindsWorkWithoutNotifications() throws {
+        let f = try EngineFixture { $0.notifyEnabled = false; $0.claimRecheckSeconds = 0.2 }
+        let outcome = park(f, wait: 20)
+        Thread.sleep(forTimeInterval: 0.3)
+        let id = try f.create()
+        #expect(try outcome.wait(10)?.get().map(\.task.taskID) == [id])
+    }
+
+    @Test func waiterOnlyWakesForAcceptedTypes() throws {
+        let f = try EngineFixture { $0.notifyEnabled = false; $0.claimRecheckSeconds = 0.2 }
+        let outcome = park(f, wait: 1.5, types: ["wanted"])
+        Thread.sleep(forTimeInterval: 0.3)
+        _ = try f.create("unwanted")
+        #expect(try outcome.wait(10)?.get().isEmpty == true)
+        #expect(try f.count("SELECT count(*) FROM tasks WHERE status = 'queued'") == 1)
+    }
+
+    @Test func departedClientClaimsNothing() throws {
+        let f = try EngineFixture { $0.notifyEnabled = false; $0.claimRecheckSeconds = 0.2 }
+        let gone = Atomic<Bool>(false)
+        let outcome = park(f, wait: 5, cancelled: { gone.load(ordering: .relaxed) })
+        Thread.sleep(forTimeInterval: 0.3)
+        gone.store(true, ordering: .relaxed)
+        Thread.sleep(forTimeInterval: 0.3)
+        _ = try f.create()
+        Thread.sleep(forTimeInterval: 1)
+        #expect(outcome.wait(0.1) == nil, "no completion for a cancelled waiter")
+        #expect(try f.count("SELECT count(*) FROM tasks WHERE status = 'queued'") == 1, "the task was not leased to a gone client")
+        #expect(f.engine.waiters.count == 0)
+    }
+}
