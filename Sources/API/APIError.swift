@@ -21,7 +21,7 @@ enum ErrorMapping {
         case .taskNotFound, .receiptNotFound, .notFound: return 404
         case .methodNotAllowed: return 405
         case .leaseRenewalLimit, .leaseLifetimeLimit: return 409
-        case .receiptTooLarge, .payloadTooLarge: return 413
+        case .receiptTooLarge, .payloadTooLarge, .batchTooLarge: return 413
         case .unavailable: return 503
         default: return 500
         }

@@ -30,6 +30,26 @@ struct RequestInput {
         }
     }
 
+    /// One element of a batch body: same accessors, same error messages, prefixed with its index.
+    init(item: JSON, of request: HTTPRequest, index: Int) throws {
+        self.request = request
+        guard case .object(let fields) = item else {
+            throw EngineError.validation("item \(index) must be a JSON object, got \(item.typeName)")
+        }
+        body = fields
+    }
+
+    /// The items of a batch body field, bounded before any of them is parsed.
+    func batch(_ field: String) throws -> [JSON] {
+        guard let v = body[field], !v.isNull else { throw EngineError.validation("\(field) is required") }
+        guard let list = v.arrayValue else { throw EngineError.validation("\(field) must be a list, got \(v.typeName)") }
+        guard list.count <= Engine.maxBatchSize else {
+            throw EngineError(.batchTooLarge, "a batch holds at most \(Engine.maxBatchSize) items, got \(list.count)")
+        }
+        guard !list.isEmpty else { throw EngineError.validation("\(field) must not be empty") }
+        return list
+    }
+
     // MARK: query
 
     func query(_ name: String) -> String? { request.queryValue(name) }

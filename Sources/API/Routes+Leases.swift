@@ -35,9 +35,76 @@ extension AsyncGateAPI {
     }
 
     static func leaseRef(_ c: RouteContext, taskID: UUID? = nil) throws -> LeaseRef {
-        let task = try taskID ?? c.input.requiredUUID("task_id")
-        return LeaseRef(taskID: task, leaseID: try c.input.requiredUUID("lease_id"),
-                        workerID: Principal.normalize(try c.input.requiredString("worker_id", maxLength: Principal.maxIDLength)))
+        try leaseRef(c.input, taskID: taskID)
+    }
+
+    static func leaseRef(_ i: RequestInput, taskID: UUID? = nil) throws -> LeaseRef {
+        let task = try taskID ?? i.requiredUUID("task_id")
+        return LeaseRef(taskID: task, leaseID: try i.requiredUUID("lease_id"),
+                        workerID: Principal.normalize(try i.requiredString("worker_id", maxLength: Principal.maxIDLength)))
+    }
+
+    static func completeItem(_ i: RequestInput, taskID: UUID? = nil) throws -> CompleteItem {
+        let ref = try leaseRef(i, taskID: taskID)
+        var artifacts = i.body["artifacts"]
+        if let a = artifacts {
+            switch a {
+            case .null: artifacts = nil
+            case .array, .object: break
+            default: throw EngineError.validation("artifacts must be a list or an object, got \(a.typeName)")
+            }
+        }
+        let proof = i.body["delivery_proof"].flatMap { $0.isNull ? nil : $0 }
+        return CompleteItem(ref: ref, result: i.body["result"] ?? .object([:]), artifacts: artifacts, deliveryProof: proof)
+    }
+
+    static func failItem(_ i: RequestInput, taskID: UUID? = nil) throws -> FailItem {
+        let ref = try leaseRef(i, taskID: taskID)
+        var error = i.body["error"] ?? .object([:])
+        if case .string(let message) = error { error = ["message": .string(message)] }
+        guard case .object = error else { throw EngineError.validation("error must be an object") }
+        return FailItem(ref: ref, error: error, retryable: try i.bool("retryable") ?? false)
+    }
+
+    /// POST /v1/leases/complete {"items": [{task_id, lease_id, worker_id, result, artifacts}]}
+    @Sendable static func completeMany(_ c: RouteContext) throws -> HTTPResponse {
+        try leaseBatch(c, parse: { try completeItem($0) }, run: { try c.engine.completeMany(c.caller, $0) }) { _ in ["ok": true] }
+    }
+
+    /// POST /v1/leases/fail {"items": [{task_id, lease_id, worker_id, error, retryable}]}
+    @Sendable static func failMany(_ c: RouteContext) throws -> HTTPResponse {
+        try leaseBatch(c, parse: { try failItem($0) }, run: { try c.engine.failMany(c.caller, $0) }) { r in
+            ["ok": true, "requeued": .bool(r.requeued), "next_eligible_at": Wire.time(r.nextEligibleAt)]
+        }
+    }
+
+    /// Parses every item (reporting bad ones by index), runs the good ones as one batch, and
+    /// answers one result per item in request order.
+    static func leaseBatch<Item, Output>(_ c: RouteContext, parse: (RequestInput) throws -> Item,
+                                         run: ([Item]) throws -> [Result<Output, EngineError>],
+                                         success: (Output) -> [String: JSON]) throws -> HTTPResponse {
+        let items = try c.input.batch("items")
+        var results = [JSON](repeating: .null, count: items.count)
+        var good: [(Int, Item)] = []
+        for (index, raw) in items.enumerated() {
+            do {
+                good.append((index, try parse(RequestInput(item: raw, of: c.request, index: index))))
+            } catch let e as EngineError {
+                results[index] = batchFailure(index, e)
+            }
+        }
+        let outcomes = good.isEmpty ? [] : try run(good.map(\.1))
+        for ((index, _), outcome) in zip(good, outcomes) {
+            switch outcome {
+            case .success(let output):
+                var fields = success(output)
+                fields["index"] = .int(Int64(index))
+                results[index] = .object(fields)
+            case .failure(let error):
+                results[index] = batchFailure(index, error)
+            }
+        }
+        return json(["results": .array(results)])
     }
 
     @Sendable static func renew(_ c: RouteContext) throws -> HTTPResponse {
@@ -61,28 +128,15 @@ extension AsyncGateAPI {
     }
 
     @Sendable static func complete(_ c: RouteContext) throws -> HTTPResponse {
-        let ref = try leaseRef(c, taskID: try c.pathUUID("task_id"))
-        let result = c.input.body["result"] ?? .object([:])
-        var artifacts = c.input.body["artifacts"]
-        if let a = artifacts {
-            switch a {
-            case .null: artifacts = nil
-            case .array, .object: break
-            default: throw EngineError.validation("artifacts must be a list or an object, got \(a.typeName)")
-            }
-        }
-        let proof = c.input.body["delivery_proof"].flatMap { $0.isNull ? nil : $0 }
-        try c.engine.complete(c.caller, ref, result: result, artifacts: artifacts, deliveryProof: proof)
+        let item = try completeItem(c.input, taskID: try c.pathUUID("task_id"))
+        try c.engine.complete(c.caller, item.ref, result: item.result, artifacts: item.artifacts, deliveryProof: item.deliveryProof)
         return json(["ok": true])
     }
 
     @Sendable static func fail(_ c: RouteContext) throws -> HTTPResponse {
-        let ref = try leaseRef(c, taskID: try c.pathUUID("task_id"))
-        var error = c.input.body["error"] ?? .object([:])
-        if case .string(let message) = error { error = ["message": .string(message)] }
-        guard case .object = error else { throw EngineError.validation("error must be an object") }
-        let retryable = try c.input.bool("retryable") ?? false
-        let result = try c.engine.fail(c.caller, ref, error: error, retryable: retryable)
+        let item = try failItem(c.input, taskID: try c.pathUUID("task_id"))
+        let result = try c.engine.fail(c.caller, item.ref, error: item.error, retryable: item.retryable)
         return json(["ok": true, "requeued": .bool(result.requeued), "next_eligible_at": Wire.time(result.nextEligibleAt)])
     }
+
 }

@@ -14,6 +14,7 @@ extension AsyncGateAPI {
         r.add("GET", "/v1/metrics", RouteSpec(run: metrics))
         // TASKER
         r.add("POST", "/v1/tasks", RouteSpec(expectsBody: true, run: createTask))
+        r.add("POST", "/v1/tasks/batch", RouteSpec(expectsBody: true, run: createTasks))
         r.add("GET", "/v1/tasks", RouteSpec(run: listTasks))
         r.add("GET", "/v1/tasks/running", RouteSpec(run: listRunning))
         r.add("GET", "/v1/tasks/{task_id}", RouteSpec(run: getTask))
@@ -21,6 +22,8 @@ extension AsyncGateAPI {
         // TASKEE
         r.add("POST", "/v1/leases/claim", RouteSpec(expectsBody: true, deferred: claimWaiting))
         r.add("POST", "/v1/leases/renew", RouteSpec(expectsBody: true, run: renew))
+        r.add("POST", "/v1/leases/complete", RouteSpec(expectsBody: true, run: completeMany))
+        r.add("POST", "/v1/leases/fail", RouteSpec(expectsBody: true, run: failMany))
         r.add("POST", "/v1/tasks/{task_id}/running", RouteSpec(expectsBody: true, run: running))
         r.add("POST", "/v1/tasks/{task_id}/progress", RouteSpec(expectsBody: true, run: progress))
         r.add("POST", "/v1/tasks/{task_id}/complete", RouteSpec(expectsBody: true, run: complete))
@@ -81,8 +84,13 @@ extension AsyncGateAPI {
     // MARK: tasks
 
     @Sendable static func createTask(_ c: RouteContext) throws -> HTTPResponse {
-        let i = c.input
-        let owner = try i.principal(defaultKind: .agent, bound: c.caller.principal)
+        let owner = try c.input.principal(defaultKind: .agent, bound: c.caller.principal)
+        let created = try c.engine.createTask(c.caller, try createInput(c.input, owner: owner))
+        return json(["task_id": Wire.id(created.taskID), "status": .string(created.status.rawValue), "created": .bool(created.created)])
+    }
+
+    /// The create fields of COMPAT.md, shared by single and batch create.
+    static func createInput(_ i: RequestInput, owner: Principal) throws -> CreateTaskInput {
         var input = CreateTaskInput(owner: owner, type: try i.requiredString("type", maxLength: TaskLimits.maxTypeLength))
         input.payload = try i.object("payload") ?? .object([:])
         input.payloadPointer = try i.string("payload_pointer", maxLength: 2048)
@@ -95,8 +103,43 @@ extension AsyncGateAPI {
         input.maxAttempts = try i.int("max_attempts", range: 1...100)
         input.retryBackoffSeconds = try i.int("retry_backoff_seconds", range: 1...86_400)
         input.delaySeconds = try i.number("delay_seconds", range: 0...31_536_000) ?? 0
-        let created = try c.engine.createTask(c.caller, input)
-        return json(["task_id": Wire.id(created.taskID), "status": .string(created.status.rawValue), "created": .bool(created.created)])
+        return input
+    }
+
+    /// POST /v1/tasks/batch {"tasks": [...]}: per-item results; the valid items are written in one
+    /// transaction (idempotency keys apply per item).
+    @Sendable static func createTasks(_ c: RouteContext) throws -> HTTPResponse {
+        let owner = try c.input.principal(defaultKind: .agent, bound: c.caller.principal)
+        let items = try c.input.batch("tasks")
+        var parsed: [Int: CreateTaskInput] = [:]
+        var failures: [Int: EngineError] = [:]
+        for (index, item) in items.enumerated() {
+            do {
+                parsed[index] = try createInput(RequestInput(item: item, of: c.request, index: index), owner: owner)
+            } catch let e as EngineError {
+                failures[index] = e
+            }
+        }
+        let order = parsed.keys.sorted()
+        let outcomes = order.isEmpty ? [] : try c.engine.createTasks(c.caller, order.map { parsed[$0]! })
+        var results = [JSON](repeating: .null, count: items.count)
+        for (index, error) in failures { results[index] = batchFailure(index, error) }
+        for (index, outcome) in zip(order, outcomes) {
+            switch outcome {
+            case .success(let created):
+                results[index] = ["index": .int(Int64(index)), "ok": true, "task_id": Wire.id(created.taskID),
+                                  "status": .string(created.status.rawValue), "created": .bool(created.created)]
+            case .failure(let error):
+                results[index] = batchFailure(index, error)
+            }
+        }
+        return json(["results": .array(results)])
+    }
+
+    static func batchFailure(_ index: Int, _ error: EngineError) -> JSON {
+        ["index": .int(Int64(index)), "ok": false,
+         "error": ["code": .string(error.code.rawValue), "message": .string(error.message),
+                   "status": .int(Int64(ErrorMapping.status(for: error.code)))]]
     }
 
     @Sendable static func getTask(_ c: RouteContext) throws -> HTTPResponse {

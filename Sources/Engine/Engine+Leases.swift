@@ -179,96 +179,112 @@ extension Engine {
     /// obligation stays open, plus a `system.anomaly` to the owner (or rejected in strict mode).
     /// A retry of the same completion after it committed answers success again without writing.
     public func complete(_ caller: Caller, _ ref: LeaseRef, result: JSON, artifacts: JSON?, deliveryProof: JSON?) throws {
+        let item = CompleteItem(ref: ref, result: result, artifacts: artifacts, deliveryProof: deliveryProof)
         try requireWorker(caller)
-        _ = try actingPrincipal(caller, requested: ref.worker)
-        let locatable = Self.isPresent(artifacts) || Self.isPresent(deliveryProof)
-        if let list = artifacts?.arrayValue, list.count > ReceiptLimits.maxArtifacts {
+        let body = try prepareCompletion(caller, item)
+        try transaction(tenant: caller.tenantID) { db in try completeOne(db, caller, item, body: body) }
+        counters.tasksCompleted.add(1, ordering: .relaxed)
+    }
+
+    /// Validates a completion before any transaction: principal, artifact count, receipt size.
+    func prepareCompletion(_ caller: Caller, _ item: CompleteItem) throws -> JSON {
+        _ = try actingPrincipal(caller, requested: item.ref.worker)
+        if let list = item.artifacts?.arrayValue, list.count > ReceiptLimits.maxArtifacts {
             throw EngineError(.tooManyArtifacts, "at most \(ReceiptLimits.maxArtifacts) artifacts")
         }
-        if !locatable && configuration.strictLocatability {
+        if !item.isLocatable && configuration.strictLocatability {
             throw EngineError.validation("a completion must carry artifacts or delivery_proof")
         }
-        var body: [String: JSON] = ["result": result]
-        if let artifacts { body["artifacts"] = artifacts }
-        if let deliveryProof { body["delivery_proof"] = deliveryProof }
+        var body: [String: JSON] = ["result": item.result]
+        if let artifacts = item.artifacts { body["artifacts"] = artifacts }
+        if let proof = item.deliveryProof { body["delivery_proof"] = proof }
         try Self.checkReceiptBody(.object(body), what: "completion receipt body")
+        return .object(body)
+    }
 
-        try transaction(tenant: caller.tenantID) { db in
-            let check: LeaseCheck
-            do {
-                check = try requireActiveLease(db, caller, ref)
-            } catch let error as EngineError where error.code == .leaseInvalidOrExpired {
-                if try isRepeat(db, caller, ref, releaseReason: "completed") { return }
-                throw error
-            }
-            guard let owner = check.owner, let assigned = check.assignedReceiptID else { throw EngineError(.internal, "task row incomplete") }
-            try LeaseRepository(db).release(tenantID: caller.tenantID, leaseID: ref.leaseID, reason: "completed")
-            guard try TaskRepository(db).markSucceeded(tenantID: caller.tenantID, taskID: ref.taskID, result: result, artifacts: artifacts) else {
-                throw EngineError(.invalidTransition, "task is not leased or running")
-            }
-            let completed = NewReceipt(type: .taskCompleted, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
-                                       parents: locatable ? [assigned] : [], body: .object(body))
-            let ready = NewReceipt(type: .taskResultReady, from: .asyncgate, to: owner, taskID: ref.taskID, leaseID: nil,
-                                   parents: [completed.receiptID], body: ["status": "succeeded"])
-            var receipts = [completed, ready]
-            if !locatable {
-                receipts.append(NewReceipt(type: .systemAnomaly, from: .asyncgate, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
-                                           parents: [completed.receiptID],
-                                           body: ["kind": "locatability_missing",
-                                                  "message": "task.completed carried neither artifacts nor delivery_proof; the obligation stays open"]))
-                counters.anomalies.add(1, ordering: .relaxed)
-            }
-            _ = try append(db, tenant: caller.tenantID, receipts)
+    func completeOne(_ db: PostgresConnection, _ caller: Caller, _ item: CompleteItem, body: JSON) throws {
+        let ref = item.ref
+        let check: LeaseCheck
+        do {
+            check = try requireActiveLease(db, caller, ref)
+        } catch let error as EngineError where error.code == .leaseInvalidOrExpired {
+            if try isRepeat(db, caller, ref, releaseReason: "completed") { return }
+            throw error
         }
-        counters.tasksCompleted.add(1, ordering: .relaxed)
+        guard let owner = check.owner, let assigned = check.assignedReceiptID else { throw EngineError(.internal, "task row incomplete") }
+        try LeaseRepository(db).release(tenantID: caller.tenantID, leaseID: ref.leaseID, reason: "completed")
+        guard try TaskRepository(db).markSucceeded(tenantID: caller.tenantID, taskID: ref.taskID, result: item.result, artifacts: item.artifacts) else {
+            throw EngineError(.invalidTransition, "task is not leased or running")
+        }
+        let completed = NewReceipt(type: .taskCompleted, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
+                                   parents: item.isLocatable ? [assigned] : [], body: body)
+        let ready = NewReceipt(type: .taskResultReady, from: .asyncgate, to: owner, taskID: ref.taskID, leaseID: nil,
+                               parents: [completed.receiptID], body: ["status": "succeeded"])
+        var receipts = [completed, ready]
+        if !item.isLocatable {
+            receipts.append(NewReceipt(type: .systemAnomaly, from: .asyncgate, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
+                                       parents: [completed.receiptID],
+                                       body: ["kind": "locatability_missing",
+                                              "message": "task.completed carried neither artifacts nor delivery_proof; the obligation stays open"]))
+            counters.anomalies.add(1, ordering: .relaxed)
+        }
+        _ = try append(db, tenant: caller.tenantID, receipts)
     }
 
     /// Failure: retryable with attempts left → requeued (attempt + 1, exponential backoff) with a
     /// `task.retry_scheduled` receipt; otherwise terminal `failed` with `task.failed` (discharging the
     /// obligation) and `task.result_ready`. One transaction either way.
     public func fail(_ caller: Caller, _ ref: LeaseRef, error: JSON, retryable: Bool) throws -> FailResult {
+        let item = FailItem(ref: ref, error: error, retryable: retryable)
         try requireWorker(caller)
-        _ = try actingPrincipal(caller, requested: ref.worker)
-        try Self.checkReceiptBody(["error": error], what: "failure receipt body")
-        let outcome = try transaction(tenant: caller.tenantID) { db -> FailResult in
-            let check: LeaseCheck
-            do {
-                check = try requireActiveLease(db, caller, ref)
-            } catch let e as EngineError where e.code == .leaseInvalidOrExpired {
-                if try isRepeat(db, caller, ref, releaseReason: "failed") { return FailResult(requeued: false, nextEligibleAt: nil) }
-                if try isRepeat(db, caller, ref, releaseReason: "requeued") { return FailResult(requeued: true, nextEligibleAt: nil) }
-                throw e
-            }
-            guard let owner = check.owner, let assigned = check.assignedReceiptID else { throw EngineError(.internal, "task row incomplete") }
-            let tasks = TaskRepository(db)
-            if RetryPolicy.shouldRequeue(retryable: retryable, attempt: check.attempt, maxAttempts: check.maxAttempts) {
-                let backoff = RetryPolicy.backoffSeconds(base: check.retryBackoffSeconds, attempt: check.attempt,
-                                                         cap: configuration.maxRetryBackoffSeconds)
-                try LeaseRepository(db).release(tenantID: caller.tenantID, leaseID: ref.leaseID, reason: "requeued")
-                guard let next = try tasks.requeueAfterFailure(tenantID: caller.tenantID, taskID: ref.taskID, error: error, backoffSeconds: backoff) else {
-                    throw EngineError(.invalidTransition, "task is not leased or running")
-                }
-                let receipt = NewReceipt(type: .taskRetryScheduled, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
-                                         parents: [assigned],
-                                         body: ["error": error, "requeued": true, "attempt": .int(Int64(check.attempt + 1)),
-                                                "next_eligible_at": .string(Timestamp.rfc3339(next)), "backoff_seconds": .int(Int64(backoff))])
-                _ = try append(db, tenant: caller.tenantID, [receipt])
-                return FailResult(requeued: true, nextEligibleAt: next)
-            }
-            try LeaseRepository(db).release(tenantID: caller.tenantID, leaseID: ref.leaseID, reason: "failed")
-            guard try tasks.markFailed(tenantID: caller.tenantID, taskID: ref.taskID, error: error) else {
-                throw EngineError(.invalidTransition, "task is not leased or running")
-            }
-            let failed = NewReceipt(type: .taskFailed, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
-                                    parents: [assigned],
-                                    body: ["error": error, "retryable": .bool(retryable), "attempt": .int(Int64(check.attempt))])
-            let ready = NewReceipt(type: .taskResultReady, from: .asyncgate, to: owner, taskID: ref.taskID, leaseID: nil,
-                                   parents: [failed.receiptID], body: ["status": "failed"])
-            _ = try append(db, tenant: caller.tenantID, [failed, ready])
-            return FailResult(requeued: false, nextEligibleAt: nil)
-        }
+        try prepareFailure(caller, item)
+        let outcome = try transaction(tenant: caller.tenantID) { db in try failOne(db, caller, item) }
         if outcome.requeued { counters.tasksRequeued.add(1, ordering: .relaxed) } else { counters.tasksFailed.add(1, ordering: .relaxed) }
         return outcome
+    }
+
+    func prepareFailure(_ caller: Caller, _ item: FailItem) throws {
+        _ = try actingPrincipal(caller, requested: item.ref.worker)
+        try Self.checkReceiptBody(["error": item.error], what: "failure receipt body")
+    }
+
+    func failOne(_ db: PostgresConnection, _ caller: Caller, _ item: FailItem) throws -> FailResult {
+        let ref = item.ref
+        let check: LeaseCheck
+        do {
+            check = try requireActiveLease(db, caller, ref)
+        } catch let e as EngineError where e.code == .leaseInvalidOrExpired {
+            if try isRepeat(db, caller, ref, releaseReason: "failed") { return FailResult(requeued: false, nextEligibleAt: nil) }
+            if try isRepeat(db, caller, ref, releaseReason: "requeued") { return FailResult(requeued: true, nextEligibleAt: nil) }
+            throw e
+        }
+        guard let owner = check.owner, let assigned = check.assignedReceiptID else { throw EngineError(.internal, "task row incomplete") }
+        let tasks = TaskRepository(db)
+        if RetryPolicy.shouldRequeue(retryable: item.retryable, attempt: check.attempt, maxAttempts: check.maxAttempts) {
+            let backoff = RetryPolicy.backoffSeconds(base: check.retryBackoffSeconds, attempt: check.attempt,
+                                                     cap: configuration.maxRetryBackoffSeconds)
+            try LeaseRepository(db).release(tenantID: caller.tenantID, leaseID: ref.leaseID, reason: "requeued")
+            guard let next = try tasks.requeueAfterFailure(tenantID: caller.tenantID, taskID: ref.taskID, error: item.error, backoffSeconds: backoff) else {
+                throw EngineError(.invalidTransition, "task is not leased or running")
+            }
+            let receipt = NewReceipt(type: .taskRetryScheduled, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
+                                     parents: [assigned],
+                                     body: ["error": item.error, "requeued": true, "attempt": .int(Int64(check.attempt + 1)),
+                                            "next_eligible_at": .string(Timestamp.rfc3339(next)), "backoff_seconds": .int(Int64(backoff))])
+            _ = try append(db, tenant: caller.tenantID, [receipt])
+            return FailResult(requeued: true, nextEligibleAt: next)
+        }
+        try LeaseRepository(db).release(tenantID: caller.tenantID, leaseID: ref.leaseID, reason: "failed")
+        guard try tasks.markFailed(tenantID: caller.tenantID, taskID: ref.taskID, error: item.error) else {
+            throw EngineError(.invalidTransition, "task is not leased or running")
+        }
+        let failed = NewReceipt(type: .taskFailed, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
+                                parents: [assigned],
+                                body: ["error": item.error, "retryable": .bool(item.retryable), "attempt": .int(Int64(check.attempt))])
+        let ready = NewReceipt(type: .taskResultReady, from: .asyncgate, to: owner, taskID: ref.taskID, leaseID: nil,
+                               parents: [failed.receiptID], body: ["status": "failed"])
+        _ = try append(db, tenant: caller.tenantID, [failed, ready])
+        return FailResult(requeued: false, nextEligibleAt: nil)
     }
 
     /// Whether this exact lease, held by this worker, already finished the task the same way: the
@@ -278,7 +294,7 @@ extension Engine {
         return check.lease?.workerID == ref.workerID && check.leaseReleaseReason == releaseReason
     }
 
-    static func isPresent(_ value: JSON?) -> Bool {
+    public static func isPresent(_ value: JSON?) -> Bool {
         switch value {
         case .none, .some(.null): return false
         case .some(.array(let a)): return !a.isEmpty

@@ -40,6 +40,23 @@ extension Engine {
     /// index makes the losers wait for the winner's commit and then find its row.
     public func createTask(_ caller: Caller, _ input: CreateTaskInput) throws -> CreateTaskResult {
         try requireAgent(caller)
+        let (insert, assigned) = try prepareCreate(caller, input)
+        return try withConnection(tenant: caller.tenantID) { db in
+            let tasks = TaskRepository(db)
+            if let created = try tasks.insertWithAssignedReceipt(insert, receipt: assigned, instance: instanceID, notify: configuration.notifyEnabled) {
+                counters.tasksCreated.add(1, ordering: .relaxed)
+                counters.receipts.add(1, ordering: .relaxed)
+                return CreateTaskResult(taskID: created.taskID, status: created.status, created: true)
+            }
+            guard let key = input.idempotencyKey, let existing = try tasks.findByIdempotencyKey(tenantID: caller.tenantID, key: key) else {
+                throw EngineError(.internal, "task insert returned no row")
+            }
+            return CreateTaskResult(taskID: existing.taskID, status: existing.status, created: false)
+        }
+    }
+
+    /// Validates a create and fixes its ids: the task row and its `task.assigned` receipt.
+    func prepareCreate(_ caller: Caller, _ input: CreateTaskInput) throws -> (TaskInsert, NewReceipt) {
         let owner = try actingPrincipal(caller, requested: input.owner)
         let capabilities = try Self.requiredCapabilities(input.requirements)
         if input.payload.serialized().count > TaskLimits.maxPayloadBytes {
@@ -57,18 +74,7 @@ extension Engine {
             priority: input.priority, maxAttempts: input.maxAttempts ?? configuration.defaultMaxAttempts,
             retryBackoffSeconds: input.retryBackoffSeconds ?? configuration.defaultRetryBackoffSeconds,
             idempotencyKey: input.idempotencyKey, delaySeconds: input.delaySeconds)
-        return try withConnection(tenant: caller.tenantID) { db in
-            let tasks = TaskRepository(db)
-            if let created = try tasks.insertWithAssignedReceipt(insert, receipt: assigned, instance: instanceID, notify: configuration.notifyEnabled) {
-                counters.tasksCreated.add(1, ordering: .relaxed)
-                counters.receipts.add(1, ordering: .relaxed)
-                return CreateTaskResult(taskID: created.taskID, status: created.status, created: true)
-            }
-            guard let key = input.idempotencyKey, let existing = try tasks.findByIdempotencyKey(tenantID: caller.tenantID, key: key) else {
-                throw EngineError(.internal, "task insert returned no row")
-            }
-            return CreateTaskResult(taskID: existing.taskID, status: existing.status, created: false)
-        }
+        return (insert, assigned)
     }
 
     /// `requirements.capabilities` must be a list of strings when present.

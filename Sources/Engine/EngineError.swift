@@ -22,6 +22,7 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let tooManyParents = Code(rawValue: "TOO_MANY_PARENTS")
         public static let tooManyArtifacts = Code(rawValue: "TOO_MANY_ARTIFACTS")
         public static let parentNotFound = Code(rawValue: "PARENT_NOT_FOUND")
+        public static let batchTooLarge = Code(rawValue: "BATCH_TOO_LARGE")
         public static let notFound = Code(rawValue: "NOT_FOUND")
         public static let unavailable = Code(rawValue: "SERVICE_UNAVAILABLE")
         public static let `internal` = Code(rawValue: "INTERNAL_ERROR")

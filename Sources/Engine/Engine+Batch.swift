@@ -1,0 +1,121 @@
+import Domain
+import Foundation
+import JSON
+import Postgres
+import Storage
+
+public struct CompleteItem: Sendable {
+    public var ref: LeaseRef
+    public var result: JSON
+    public var artifacts: JSON?
+    public var deliveryProof: JSON?
+    public init(ref: LeaseRef, result: JSON, artifacts: JSON?, deliveryProof: JSON?) {
+        self.ref = ref; self.result = result; self.artifacts = artifacts; self.deliveryProof = deliveryProof
+    }
+    var isLocatable: Bool { Engine.isPresent(artifacts) || Engine.isPresent(deliveryProof) }
+}
+
+public struct FailItem: Sendable {
+    public var ref: LeaseRef
+    public var error: JSON
+    public var retryable: Bool
+    public init(ref: LeaseRef, error: JSON, retryable: Bool) { self.ref = ref; self.error = error; self.retryable = retryable }
+}
+
+/// Batch operations (issue 6). Each item is validated on its own and reported on its own; the
+/// items that pass are written in ONE transaction (one commit for the whole batch), each inside
+/// its own savepoint so that one stale lease cannot undo its neighbours.
+extension Engine {
+    public static let maxBatchSize = 100
+
+    public func createTasks(_ caller: Caller, _ inputs: [CreateTaskInput]) throws -> [Result<CreateTaskResult, EngineError>] {
+        try requireAgent(caller)
+        try Self.checkBatchSize(inputs.count)
+        var results = [Result<CreateTaskResult, EngineError>?](repeating: nil, count: inputs.count)
+        var prepared: [(Int, TaskInsert, NewReceipt, String?)] = []
+        for (i, input) in inputs.enumerated() {
+            do {
+                let (insert, receipt) = try prepareCreate(caller, input)
+                prepared.append((i, insert, receipt, input.idempotencyKey))
+            } catch let error as EngineError {
+                results[i] = .failure(error)
+            }
+        }
+        if !prepared.isEmpty {
+            let written = try transaction(tenant: caller.tenantID) { db -> [(Int, Result<CreateTaskResult, EngineError>)] in
+                let tasks = TaskRepository(db)
+                return try prepared.map { (i, insert, receipt, key) in
+                    if let created = try tasks.insertWithAssignedReceipt(insert, receipt: receipt, instance: instanceID, notify: configuration.notifyEnabled) {
+                        return (i, .success(CreateTaskResult(taskID: created.taskID, status: created.status, created: true)))
+                    }
+                    guard let key, let existing = try tasks.findByIdempotencyKey(tenantID: caller.tenantID, key: key) else {
+                        return (i, .failure(EngineError(.internal, "task insert returned no row")))
+                    }
+                    return (i, .success(CreateTaskResult(taskID: existing.taskID, status: existing.status, created: false)))
+                }
+            }
+            for (i, r) in written {
+                results[i] = r
+                if case .success(let c) = r, c.created { counters.tasksCreated.add(1, ordering: .relaxed) }
+            }
+        }
+        return results.map { $0! }
+    }
+
+    public func completeMany(_ caller: Caller, _ items: [CompleteItem]) throws -> [Result<Void, EngineError>] {
+        try requireWorker(caller)
+        try Self.checkBatchSize(items.count)
+        var results = [Result<Void, EngineError>?](repeating: nil, count: items.count)
+        var bodies: [Int: JSON] = [:]
+        for (i, item) in items.enumerated() {
+            do { bodies[i] = try prepareCompletion(caller, item) } catch let e as EngineError { results[i] = .failure(e) }
+        }
+        if !bodies.isEmpty {
+            let outcomes = try transaction(tenant: caller.tenantID) { db in
+                try bodies.keys.sorted().map { i -> (Int, Result<Void, EngineError>) in
+                    do {
+                        try db.savepoint { sp in try completeOne(sp, caller, items[i], body: bodies[i]!) }
+                        return (i, .success(()))
+                    } catch let e as EngineError {
+                        return (i, .failure(e))
+                    }
+                }
+            }
+            for (i, r) in outcomes {
+                results[i] = r
+                if case .success = r { counters.tasksCompleted.add(1, ordering: .relaxed) }
+            }
+        }
+        return results.map { $0! }
+    }
+
+    public func failMany(_ caller: Caller, _ items: [FailItem]) throws -> [Result<FailResult, EngineError>] {
+        try requireWorker(caller)
+        try Self.checkBatchSize(items.count)
+        var results = [Result<FailResult, EngineError>?](repeating: nil, count: items.count)
+        var valid: [Int] = []
+        for (i, item) in items.enumerated() {
+            do { try prepareFailure(caller, item); valid.append(i) } catch let e as EngineError { results[i] = .failure(e) }
+        }
+        if !valid.isEmpty {
+            let outcomes = try transaction(tenant: caller.tenantID) { db in
+                try valid.map { i -> (Int, Result<FailResult, EngineError>) in
+                    do {
+                        return (i, .success(try db.savepoint { sp in try failOne(sp, caller, items[i]) }))
+                    } catch let e as EngineError {
+                        return (i, .failure(e))
+                    }
+                }
+            }
+            for (i, r) in outcomes { results[i] = r }
+        }
+        return results.map { $0! }
+    }
+
+    static func checkBatchSize(_ count: Int) throws {
+        guard count > 0 else { throw EngineError.validation("a batch needs at least one item") }
+        guard count <= maxBatchSize else {
+            throw EngineError(.batchTooLarge, "a batch holds at most \(maxBatchSize) items, got \(count)")
+        }
+    }
+}
