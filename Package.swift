@@ -44,7 +44,7 @@ let package = Package(
         // Scheduler TASKEE: cron/interval schedules, misfire policies, state in PostgreSQL.
         .target(name: "Scheduler", dependencies: ["AsyncGateClient", "Postgres", "JSON", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "asyncgate", dependencies: [
-            "API", "Engine", "Storage", "HTTP", "AsyncGateClient", "Scheduler",
+            "API", "Engine", "Storage", "HTTP", "AsyncGateClient", "Scheduler", "RateLimit",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -60,6 +60,6 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "AsyncGateClient", "Postgres", "JSON", "TestSupport"]),
         .testTarget(name: "RateLimitTests", dependencies: ["RateLimit"]),
         .testTarget(name: "MCPTests", dependencies: ["API", "HTTP", "Engine", "JSON", "TestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["API", "HTTP", "Engine", "Storage", "Postgres", "Domain", "JSON", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "HTTP", "Engine", "Storage", "Postgres", "Domain", "JSON", "RateLimit", "TestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import RateLimit
 
 public struct APIConfiguration: Sendable {
     public enum Authentication: Sendable {
@@ -23,5 +24,7 @@ public struct APIConfiguration: Sendable {
     public var corsAllowedOrigins: [String] = []
     /// How long a key lookup (and a rejection) is cached; revocation takes effect within it.
     public var credentialCacheSeconds: Double = 5
+    /// Per-credential (per-IP before authentication) limiter; nil disables rate limiting.
+    public var rateLimiter: (any RateLimiter)?
     public init() {}
 }

@@ -7,6 +7,7 @@ extension EngineError.Code {
     public static let methodNotAllowed = EngineError.Code(rawValue: "METHOD_NOT_ALLOWED")
     public static let unauthorized = EngineError.Code(rawValue: "UNAUTHORIZED")
     public static let invalidTenant = EngineError.Code(rawValue: "INVALID_TENANT")
+    public static let rateLimited = EngineError.Code(rawValue: "RATE_LIMITED")
 }
 
 /// THE mapping from error codes to HTTP statuses — the only place it exists. Statuses follow the
@@ -22,6 +23,7 @@ enum ErrorMapping {
         case .methodNotAllowed: return 405
         case .leaseRenewalLimit, .leaseLifetimeLimit: return 409
         case .receiptTooLarge, .payloadTooLarge, .batchTooLarge: return 413
+        case .rateLimited: return 429
         case .unavailable: return 503
         default: return 500
         }

@@ -4,6 +4,7 @@ import Foundation
 import HTTP
 import JSON
 import Logging
+import RateLimit
 
 /// Everything a route handler gets.
 struct RouteContext {
@@ -77,7 +78,7 @@ public final class AsyncGateAPI: Sendable {
         if request.method == "OPTIONS", request.headers.contains("Access-Control-Request-Method") {
             return respond(preflight(request))
         }
-        if handleMCP(request, respond) { return }  // /mcp and its OAuth metadata (API/MCP/)
+        if handleMCP(request, responder, respond) { return }  // /mcp and its OAuth metadata (API/MCP/)
         switch router.match(method: request.method, path: request.path) {
         case .notFound:
             respond(ErrorMapping.response(EngineError(.notFound, "no route for \(request.path)"), requestID: request.requestID))
@@ -98,10 +99,30 @@ public final class AsyncGateAPI: Sendable {
     /// Runs one route and maps any error to a response. Unexpected errors are a logged 500 that
     /// carries the request id and nothing internal. Security events go to the audit log.
     func run(_ spec: RouteSpec, _ params: [String: String], _ request: HTTPRequest, responder: HTTPResponder,
-             respond: @escaping @Sendable (HTTPResponse) -> Void) {
+             respond plainRespond: @escaping @Sendable (HTTPResponse) -> Void) {
         var caller: Caller?
+        var decision: RateLimitDecision?
         do {
-            caller = try spec.requiresAuth ? authenticate(request) : Caller(tenantID: Caller.defaultTenant, role: .shared, principal: nil)
+            do {
+                caller = try spec.requiresAuth ? authenticate(request) : Caller(tenantID: Caller.defaultTenant, role: .shared, principal: nil)
+            } catch {
+                // failed authentication counts against the client's address: no free brute force
+                if spec.requiresAuth, let limiter = configuration.rateLimiter {
+                    let d = limiter.check(key: Self.rateLimitKey(request, caller: nil))
+                    if !d.allowed { return respondLimited(request, d, caller: nil, respond: plainRespond) }
+                }
+                throw error
+            }
+            if spec.requiresAuth, let limiter = configuration.rateLimiter {
+                let d = limiter.check(key: Self.rateLimitKey(request, caller: caller))
+                if !d.allowed { return respondLimited(request, d, caller: caller, respond: plainRespond) }
+                decision = d
+            }
+            let respond: @Sendable (HTTPResponse) -> Void = { [decision] response in
+                var response = response
+                if let decision { Self.addRateLimitHeaders(&response, decision) }
+                plainRespond(response)
+            }
             let input = try RequestInput(request, expectsBody: spec.expectsBody)
             let context = RouteContext(request: request, input: input, caller: caller!, params: params, engine: engine,
                                        executor: { [workers] work in workers.submit(work) },
@@ -118,8 +139,25 @@ public final class AsyncGateAPI: Sendable {
                 respond(try spec.run(context))
             }
         } catch {
-            respond(errorResponse(error, request, caller: caller))
+            var response = errorResponse(error, request, caller: caller)
+            if let decision { Self.addRateLimitHeaders(&response, decision) }
+            plainRespond(response)
         }
+    }
+
+    func respondLimited(_ request: HTTPRequest, _ d: RateLimitDecision, caller: Caller?, respond: @Sendable (HTTPResponse) -> Void) {
+        var response = ErrorMapping.response(EngineError(.rateLimited, "rate limit of \(d.limit) requests exceeded; retry in \(d.retryAfterSeconds ?? d.resetSeconds) s"),
+                                             requestID: request.requestID)
+        Self.addRateLimitHeaders(&response, d)
+        response.headers.replaceOrAdd("Retry-After", String(max(1, d.retryAfterSeconds ?? d.resetSeconds)))
+        auditSecurityEvent(request, caller: caller, status: 429, code: EngineError.Code.rateLimited.rawValue)
+        respond(response)
+    }
+
+    static func addRateLimitHeaders(_ response: inout HTTPResponse, _ d: RateLimitDecision) {
+        response.headers.replaceOrAdd("X-RateLimit-Limit", String(d.limit))
+        response.headers.replaceOrAdd("X-RateLimit-Remaining", String(max(0, d.remaining)))
+        response.headers.replaceOrAdd("X-RateLimit-Reset", String(max(0, d.resetSeconds)))
     }
 
     func errorResponse(_ error: Error, _ request: HTTPRequest, caller: Caller?) -> HTTPResponse {

@@ -13,7 +13,8 @@ extension AsyncGateAPI {
         let workerID = try i.requiredString("worker_id", maxLength: Principal.maxIDLength)
         var input = ClaimInput(worker: Principal(kind: .worker, id: workerID, instanceID: try i.string("worker_instance_id")))
         input.capabilities = try i.stringList("capabilities") ?? []
-        input.acceptTypes = try i.stringList("accept_types")
+        // an empty list means "any type", as in the original implementation
+        input.acceptTypes = try i.stringList("accept_types").flatMap { $0.isEmpty ? nil : $0 }
         input.maxTasks = try i.int("max_tasks", range: 1...10) ?? 1
         input.leaseTTLSeconds = try i.int("lease_ttl_seconds", range: 10...1800)
         return input

@@ -162,7 +162,7 @@ extension Engine {
     public func reportProgress(_ caller: Caller, _ ref: LeaseRef, progress: JSON) throws {
         try requireWorker(caller)
         _ = try actingPrincipal(caller, requested: ref.worker)
-        try Self.checkReceiptBody(progress, what: "progress")
+        try Self.checkReceiptBody(["progress": progress], what: "progress receipt body")
         try transaction(tenant: caller.tenantID) { db in
             let check = try requireActiveLease(db, caller, ref)
             try TaskRepository(db).setProgress(tenantID: caller.tenantID, taskID: ref.taskID, progress: progress)

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import JSON
+import Postgres
 import Storage
 
 public struct ObligationsPage: Sendable {
@@ -23,14 +24,28 @@ public struct BootstrapPage: Sendable {
 extension Engine {
     public func listReceipts(_ caller: Caller, to requested: Principal, since: UUID?, limit: Int) throws -> [ReceiptRecord] {
         let to = try readablePrincipal(caller, requested)
-        return try withConnection(tenant: caller.tenantID) { db in try ReceiptRepository(db).listTo(tenantID: caller.tenantID, to: to, since: since, limit: limit) }
+        return try withConnection(tenant: caller.tenantID) { db in
+            try Self.requireCursor(db, caller, since)
+            return try ReceiptRepository(db).listTo(tenantID: caller.tenantID, to: to, since: since, limit: limit)
+        }
+    }
+
+    /// A cursor that names no receipt would silently filter out every row forever: reject it.
+    static func requireCursor(_ db: PostgresConnection, _ caller: Caller, _ since: UUID?) throws {
+        guard let since else { return }
+        guard try ReceiptRepository(db).exists(tenantID: caller.tenantID, receiptID: since) else {
+            throw EngineError(.invalidParameter, "since_receipt_id \(since.lowercasedString) names no receipt; start again without it")
+        }
     }
 
     public func ledger(_ caller: Caller, filter: LedgerFilter, since: UUID?, limit: Int) throws -> [ReceiptRecord] {
         guard caller.role == .admin || caller.role == .shared || caller.principal == nil else {
             throw EngineError(.forbidden, "the ledger is readable by admins only")
         }
-        return try withConnection(tenant: caller.tenantID) { db in try ReceiptRepository(db).ledger(tenantID: caller.tenantID, filter: filter, since: since, limit: limit) }
+        return try withConnection(tenant: caller.tenantID) { db in
+            try Self.requireCursor(db, caller, since)
+            return try ReceiptRepository(db).ledger(tenantID: caller.tenantID, filter: filter, since: since, limit: limit)
+        }
     }
 
     public func getReceipt(_ caller: Caller, receiptID: UUID) throws -> ReceiptRecord {
@@ -62,6 +77,7 @@ extension Engine {
     public func openObligations(_ caller: Caller, principal requested: Principal, since: UUID?, limit: Int) throws -> ObligationsPage {
         let principal = try readablePrincipal(caller, requested)
         return try withConnection(tenant: caller.tenantID) { db in
+            try Self.requireCursor(db, caller, since)
             let relationship = try RelationshipRepository(db).touch(tenantID: caller.tenantID, principal: principal)
             let open = try ReceiptRepository(db).openObligations(tenantID: caller.tenantID, to: principal, since: since, limit: limit)
             return ObligationsPage(relationship: relationship, openObligations: open, cursor: open.last?.receiptID ?? since)
@@ -74,6 +90,7 @@ extension Engine {
         return try transaction(tenant: caller.tenantID) { db in
             let receipts = ReceiptRepository(db)
             let tasks = TaskRepository(db)
+            try Self.requireCursor(db, caller, since)
             let relationship = try RelationshipRepository(db).touch(tenantID: caller.tenantID, principal: principal)
             let inbox = try receipts.listTo(tenantID: caller.tenantID, to: principal, since: since, limit: maxItems)
             let waiting = try receipts.openObligations(tenantID: caller.tenantID, to: principal, since: nil, limit: maxItems)
@@ -89,6 +106,9 @@ extension Engine {
 
     /// Reading a principal's receipts: a bound agent/worker credential reads only its own.
     func readablePrincipal(_ caller: Caller, _ requested: Principal) throws -> Principal {
+        if requested.isInternal && caller.role != .admin {
+            throw EngineError(.forbiddenPrincipal, "principal id \(requested.id) is reserved for AsyncGate")
+        }
         if let bound = caller.principal, caller.role != .admin, bound.kind != requested.kind || bound.id != requested.id {
             throw EngineError(.forbiddenPrincipal, "credential is bound to \(bound.kind.rawValue):\(bound.id)")
         }

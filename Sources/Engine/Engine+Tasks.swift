@@ -112,6 +112,9 @@ extension Engine {
 
     public func listTasks(_ caller: Caller, filter: TaskListFilter) throws -> [TaskRecord] {
         var filter = filter
+        if let by = filter.createdByID, Principal(kind: .agent, id: by).isInternal, caller.role != .admin {
+            throw EngineError(.forbiddenPrincipal, "principal id \(by) is reserved for AsyncGate")
+        }
         if caller.principal != nil {
             switch caller.role {
             case .agent: filter.createdByID = caller.principal?.id
@@ -119,7 +122,13 @@ extension Engine {
             case .admin, .shared: break
             }
         }
-        return try withConnection(tenant: caller.tenantID) { db in try TaskRepository(db).list(tenantID: caller.tenantID, filter: filter) }
+        return try withConnection(tenant: caller.tenantID) { db in
+            let tasks = TaskRepository(db)
+            if let cursor = filter.cursor, try !tasks.exists(tenantID: caller.tenantID, taskID: cursor) {
+                throw EngineError(.invalidParameter, "cursor \(cursor.lowercasedString) names no task; start again without it")
+            }
+            return try tasks.list(tenantID: caller.tenantID, filter: filter)
+        }
     }
 
     /// Cancels a non-terminal task (owner or admin only), releasing any lease. Canceling a terminal

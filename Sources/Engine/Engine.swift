@@ -67,7 +67,10 @@ public final class Engine: Sendable {
         }
     }
 
+    /// Appends receipts, enforcing the body limit on exactly what is stored (the caller's
+    /// transaction then rolls back: an oversized receipt changes nothing).
     func append(_ db: PostgresConnection, tenant: UUID, _ receipts: [NewReceipt]) throws -> [String: UUID] {
+        for r in receipts { try Self.checkReceiptBody(r.body, what: "\(r.type.rawValue) receipt body") }
         let ids = try ReceiptRepository(db).append(tenantID: tenant, receipts, instance: instanceID)
         counters.receipts.add(receipts.count, ordering: .relaxed)
         return ids

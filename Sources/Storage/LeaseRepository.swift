@@ -98,18 +98,23 @@ public struct LeaseRepository {
         case lifetimeLimit
     }
 
-    /// Extends an already-validated active lease, refusing past the renewal count or lifetime limits.
-    /// The new expiry is clamped to the lifetime end; when no extension is possible it is refused.
+    /// Sets an already-validated active lease to expire `extendBySeconds` from now (as the original
+    /// implementation did), refusing past the renewal count, and clamping to the lifetime end;
+    /// once the lifetime is used up the renewal is refused.
     public func renew(tenantID: UUID, leaseID: UUID, extendBySeconds: Int, maxRenewals: Int, maxLifetimeSeconds: Int) throws -> RenewOutcome {
         let rows = try db.query("""
             WITH cur AS (
                 SELECT renewal_count, expires_at,
-                       least(now() + make_interval(secs => $3), acquired_at + make_interval(secs => $5)) AS new_expiry
+                       now() + make_interval(secs => $3) AS wanted,
+                       acquired_at + make_interval(secs => $5) AS lifetime_end
                 FROM leases WHERE tenant_id = $1 AND lease_id = $2 AND released_at IS NULL
             ), upd AS (
-                UPDATE leases l SET expires_at = cur.new_expiry, renewal_count = l.renewal_count + 1
+                UPDATE leases l SET expires_at = least(cur.wanted, cur.lifetime_end), renewal_count = l.renewal_count + 1
                 FROM cur
-                WHERE l.tenant_id = $1 AND l.lease_id = $2 AND cur.renewal_count < $4 AND cur.new_expiry > cur.expires_at
+                WHERE l.tenant_id = $1 AND l.lease_id = $2 AND cur.renewal_count < $4
+                  AND least(cur.wanted, cur.lifetime_end) > now()
+                  -- asking past the lifetime when the lease already reaches its end: nothing to give
+                  AND NOT (cur.wanted > cur.lifetime_end AND cur.lifetime_end <= cur.expires_at)
                 RETURNING l.expires_at, l.renewal_count
             )
             SELECT (SELECT expires_at FROM upd), (SELECT renewal_count FROM upd),

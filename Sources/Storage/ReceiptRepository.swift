@@ -77,7 +77,20 @@ public struct ReceiptRepository {
             ])
         var out: [String: UUID] = [:]
         for row in rows { if let id = row.uuid(1) { out[try row.requireString(0)] = id } }
+        // A duplicate committed by a concurrent transaction while this statement ran is invisible
+        // to its snapshot (ON CONFLICT waited for it, then skipped): look those up afresh.
+        let missing = receipts.map(\.hash).filter { out[$0] == nil }
+        if !missing.isEmpty {
+            for row in try db.query("SELECT hash, receipt_id FROM receipts WHERE tenant_id = $1 AND hash = ANY ($2::text[])",
+                                    [tenantID, PGArray(missing)]) {
+                out[try row.requireString(0)] = try row.requireUUID(1)
+            }
+        }
         return out
+    }
+
+    public func exists(tenantID: UUID, receiptID: UUID) throws -> Bool {
+        try !db.query("SELECT 1 FROM receipts WHERE tenant_id = $1 AND receipt_id = $2", [tenantID, receiptID]).isEmpty
     }
 
     public func get(tenantID: UUID, receiptID: UUID) throws -> ReceiptRecord? {

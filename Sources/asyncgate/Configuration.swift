@@ -28,6 +28,8 @@ struct Configuration {
     var rateLimitBackend = "memory"
     var redisURL: String?
     var rateLimitCalls = 100
+    /// When Redis is unreachable: allow (true, availability first) or refuse with 429 (false).
+    var rateLimitFailOpen = true
     var rateLimitWindowSeconds = 60
     var receiptRetentionDays = 30
     var authCacheSeconds = 5.0
@@ -44,7 +46,7 @@ struct Configuration {
         "RATE_LIMIT_DEFAULT_WINDOW_SECONDS", "DEFAULT_LEASE_TTL_SECONDS", "MAX_LEASE_TTL_SECONDS",
         "LEASE_SWEEP_INTERVAL_SECONDS", "MAX_LEASE_RENEWALS", "MAX_LEASE_LIFETIME_SECONDS", "DEFAULT_MAX_ATTEMPTS",
         "DEFAULT_RETRY_BACKOFF_SECONDS", "MAX_RETRY_BACKOFF_SECONDS", "RECEIPT_RETENTION_DAYS", "DB_POOL_SIZE",
-        "STRICT_LOCATABILITY", "NOTIFY", "CLAIM_RECHECK_SECONDS", "AUTH_CACHE_SECONDS", "HTTP_IO_THREADS", "HTTP_MAX_BODY_BYTES", "HTTP_MAX_HEADER_BYTES",
+        "STRICT_LOCATABILITY", "NOTIFY", "CLAIM_RECHECK_SECONDS", "RATE_LIMIT_FAIL_OPEN", "AUTH_CACHE_SECONDS", "HTTP_IO_THREADS", "HTTP_MAX_BODY_BYTES", "HTTP_MAX_HEADER_BYTES",
         "HTTP_MAX_HEADER_COUNT", "HTTP_MAX_REQUEST_LINE_BYTES", "HTTP_MAX_REQUESTS_PER_CONNECTION",
         "HTTP_MAX_CONNECTIONS", "HTTP_HEADER_TIMEOUT_SECONDS", "HTTP_BODY_TIMEOUT_SECONDS",
         "HTTP_IDLE_TIMEOUT_SECONDS", "HTTP_WRITE_TIMEOUT_SECONDS", "HTTP_SHUTDOWN_GRACE_SECONDS",
@@ -121,6 +123,7 @@ struct Configuration {
         if rateLimitBackend == "redis", redisURL == nil {
             throw Invalid(variable: "REDIS_URL", reason: "is required when ASYNCGATE_RATE_LIMIT_BACKEND=redis")
         }
+        rateLimitFailOpen = try bool("RATE_LIMIT_FAIL_OPEN") ?? true
         rateLimitCalls = try int("RATE_LIMIT_DEFAULT_CALLS", 1...1_000_000) ?? 100
         rateLimitWindowSeconds = try int("RATE_LIMIT_DEFAULT_WINDOW_SECONDS", 1...86_400) ?? 60
         receiptRetentionDays = try int("RECEIPT_RETENTION_DAYS", 1...36_500) ?? 30

@@ -6,6 +6,7 @@ import Foundation
 import HTTP
 import Logging
 import Postgres
+import RateLimit
 import Storage
 
 struct Serve: ParsableCommand {
@@ -27,6 +28,14 @@ struct Serve: ParsableCommand {
         apiConfig.workerThreads = config.dbPoolSize
         apiConfig.corsAllowedOrigins = config.corsAllowedOrigins
         apiConfig.credentialCacheSeconds = config.authCacheSeconds
+        if config.rateLimitEnabled {
+            if config.rateLimitBackend == "redis", let url = config.redisURL {
+                apiConfig.rateLimiter = try RedisRateLimiter(url: url, limit: config.rateLimitCalls, windowSeconds: config.rateLimitWindowSeconds,
+                                                             failOpen: config.rateLimitFailOpen, logger: logger)
+            } else {
+                apiConfig.rateLimiter = MemoryRateLimiter(limit: config.rateLimitCalls, windowSeconds: config.rateLimitWindowSeconds)
+            }
+        }
         if case .apiKeysOnly = config.authentication, try engine.countUsableAPIKeys() == 0 {
             logger.critical("no credential source: set ASYNCGATE_API_KEY or create a key with `asyncgate keys create`")
             throw ExitCode(2)

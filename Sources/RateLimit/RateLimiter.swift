@@ -1,0 +1,7 @@
+/// A per-key call counter. Keys are opaque: the API layer passes a credential id (or the client IP
+/// before authentication).
+public protocol RateLimiter: Sendable {
+    /// Counts one call for `key` and decides. Synchronous; may block briefly (Redis: bounded by a short
+    /// timeout). Never throws: backend trouble is handled by the fail-open/closed policy.
+    func check(key: String) -> RateLimitDecision
+}
