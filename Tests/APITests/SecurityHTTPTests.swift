@@ -198,3 +198,42 @@ enum MemoryProbe {
 }
 
 enum LocalRedisError: Error { case unavailable }
+
+/// Two real `asyncgate` processes (one database, one Redis) enforce one combined limit.
+@Suite struct RedisTwoProcessTests {
+    @Test func twoServerProcessesShareOneLimit() throws {
+        guard let binary = AsyncGateBinary.path else { Issue.record("asyncgate binary not built"); return }
+        guard let redis = try? LocalRedis() else { Issue.record("redis-server is not installed"); return }
+        defer { redis.stop() }
+        let database = try MigratedDatabase.create()
+        var servers: [(Process, Int)] = []
+        defer { for (p, _) in servers where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
+        for _ in 0..<2 {
+            let port = Int.random(in: 41_000...60_000)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.environment = [
+                "PATH": "/usr/bin:/bin", "ASYNCGATE_DATABASE_URL": database, "ASYNCGATE_PORT": "\(port)",
+                "ASYNCGATE_RATE_LIMIT_BACKEND": "redis", "ASYNCGATE_REDIS_URL": redis.url,
+                "ASYNCGATE_RATE_LIMIT_DEFAULT_CALLS": "6", "ASYNCGATE_RATE_LIMIT_DEFAULT_WINDOW_SECONDS": "60",
+                "ASYNCGATE_LOG_LEVEL": "warning",
+            ]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            servers.append((p, port))
+        }
+        for (_, port) in servers {
+            var up = false
+            for _ in 0..<100 where !up {
+                up = (try? TestHTTPClient(port: port).get("/v1/health").status) == 200
+                if !up { Thread.sleep(forTimeInterval: 0.1) }
+            }
+            #expect(up, "server on \(port) did not start")
+        }
+        var statuses: [Int] = []
+        for i in 0..<8 { statuses.append(try TestHTTPClient(port: servers[i % 2].1).get("/v1/tasks").status) }
+        #expect(statuses.filter { $0 == 200 }.count == 6, "one limit across both processes: \(statuses)")
+        #expect(statuses.suffix(2) == [429, 429])
+    }
+}
