@@ -50,6 +50,8 @@ public final class TaskNotifications: Sendable {
                     }
                 }
             } catch {
+                // the database going away during shutdown is expected, not worth a warning
+                guard running.load(ordering: .relaxed) else { break }
                 logger.warning("task notification listener failed; retrying", metadata: ["error": "\(error)"])
                 Thread.sleep(forTimeInterval: backoff)
                 backoff = min(backoff * 2, 5)
