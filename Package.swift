@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain", "JSON", "Storage"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Storage", "Postgres", "Domain", "JSON", "TestSupport"]),
         .testTarget(name: "AsyncGateClientTests", dependencies: ["AsyncGateClient", "JSON", "TestSupport"]),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "AsyncGateClient", "Postgres", "JSON", "TestSupport"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "AsyncGateClient", "Postgres", "JSON", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "RateLimitTests", dependencies: ["RateLimit"]),
         .testTarget(name: "MCPTests", dependencies: ["API", "HTTP", "Engine", "JSON", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "HTTP", "Engine", "Storage", "Postgres", "Domain", "JSON", "RateLimit", "TestSupport"]),

@@ -9,7 +9,7 @@ struct AsyncGateCommand: ParsableCommand {
         commandName: "asyncgate",
         abstract: "AsyncGate: a durable task substrate for AI agents (tasks, leases, receipts, obligations).",
         version: version,
-        subcommands: [Serve.self, Migrate.self, Keys.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self, WorkerCommand.self, SchedulerCommand.self],
         defaultSubcommand: Serve.self)
 }
 
