@@ -25,7 +25,8 @@ let package = Package(
         .target(name: "JSON"),
         // HTTP/1.1 over POSIX sockets + Dispatch. Knows nothing of tasks.
         .target(name: "HTTP", dependencies: ["CSystem", .product(name: "Logging", package: "swift-log")]),
-        // libFuzzer entry point for the HTTP parser: swift build -c debug --product HTTPFuzz -Xswiftc -sanitize=fuzzer,address
+        // libFuzzer entry point for the HTTP parser (a file replayer in a plain build):
+        // swift build -c debug --product HTTPFuzz --scratch-path .build-fuzz --sanitize fuzzer --sanitize address -Xswiftc -DHTTP_LIBFUZZER
         .executableTarget(name: "HTTPFuzz", dependencies: ["HTTP"]),
         // libpq wrapper: connection, prepared queries with $n binds, transactions, savepoints, pool.
         .target(name: "Postgres", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),

@@ -53,6 +53,9 @@ public final class AsyncGateAPI: Sendable {
     let router: Router<RouteSpec>
     let workers: BlockingPool
     let credentials: CredentialCache
+    /// Load balancers poll /v1/health constantly: the database check is cached for a second and
+    /// the answer served on the I/O thread, so health checks cost no worker, connection or query.
+    let health = HealthCache(ttlSeconds: 1.0)
 
     public init(engine: Engine, configuration: APIConfiguration, logger: Logger) {
         self.engine = engine
@@ -77,6 +80,14 @@ public final class AsyncGateAPI: Sendable {
         }
         if request.method == "OPTIONS", request.headers.contains("Access-Control-Request-Method") {
             return respond(preflight(request))
+        }
+        if request.path == "/v1/health", request.method == "GET" || request.method == "HEAD" {
+            if let healthy = health.fresh() { return respond(healthResponse(healthy)) }
+            let accepted = workers.submit { [self] in
+                respond(healthResponse(health.store(engine.healthCheck())))
+            }
+            if !accepted { respond(ErrorMapping.response(EngineError(.unavailable, "server is at capacity"), requestID: request.requestID)) }
+            return
         }
         if handleMCP(request, responder, respond) { return }  // /mcp and its OAuth metadata (API/MCP/)
         switch router.match(method: request.method, path: request.path) {

@@ -40,14 +40,21 @@ extension AsyncGateAPI {
 
     // MARK: system
 
+    /// Reached only through the router (e.g. by MCP's `health` tool): REST health is answered in
+    /// `handle` from the cached check.
     @Sendable static func health(_ c: RouteContext) throws -> HTTPResponse {
-        let healthy = c.engine.healthCheck()
-        return json([
+        healthBody(c.engine, healthy: c.engine.healthCheck())
+    }
+
+    static func healthBody(_ engine: Engine, healthy: Bool) -> HTTPResponse {
+        json([
             "status": .string(healthy ? "healthy" : "unhealthy"), "service": "AsyncGate",
-            "version": .string(c.engine.configuration.version), "instance_id": .string(c.engine.instanceID),
+            "version": .string(engine.configuration.version), "instance_id": .string(engine.instanceID),
             "database": .string(healthy ? "ok" : "unreachable"),
         ], status: healthy ? 200 : 503)
     }
+
+    func healthResponse(_ healthy: Bool) -> HTTPResponse { Self.healthBody(engine, healthy: healthy) }
 
     @Sendable static func config(_ c: RouteContext) throws -> HTTPResponse {
         let cfg = c.engine.configuration

@@ -9,6 +9,8 @@ final class EventLoop: @unchecked Sendable {
     enum Message {
         case response(connection: UInt64, sequence: Int, HTTPResponse)
         case shutdown(deadline: Double)
+        /// A connection another loop accepted and hands over (see `acceptConnections`).
+        case adopt(fd: Int32)
     }
 
     static let listenerToken: UInt64 = 0
@@ -20,14 +22,20 @@ final class EventLoop: @unchecked Sendable {
     let context: ServerContext
     let epfd: Int32
     let wakeFD: Int32
-    private let inbox = Mutex<[Message]>([])
+    /// Messages from other threads; nil once the loop has exited and takes no more.
+    private let inbox = Mutex<[Message]?>([])
     private let thread = Mutex<pthread_t?>(nil)
+    /// Connections this loop owns or is being handed; what accepting loops balance on.
+    let load = Atomic<Int>(0)
+    /// Every loop of the server, this one included; set before the threads start, cleared when
+    /// this loop exits (the loops refer to each other).
+    var peers: [EventLoop] = []
 
     // Loop-confined state.
     var connections: [UInt64: Connection] = [:]
     var nextToken: UInt64 = 2
     let scratch: UnsafeMutableRawPointer
-    private let events: UnsafeMutableRawPointer
+    private let events: Epoll.Events
     var date = HTTPDate()
     var requestIDs = RequestIDGenerator()
     var now = MonotonicClock.now()
@@ -46,7 +54,7 @@ final class EventLoop: @unchecked Sendable {
         epfd = try Epoll.create()
         wakeFD = try Epoll.eventfd()
         scratch = .allocate(byteCount: Self.readChunk, alignment: 16)
-        events = .allocate(byteCount: Self.eventCapacity * Epoll.eventSize, alignment: 16)
+        events = Epoll.allocateEvents(capacity: Self.eventCapacity)
         let configuration = context.configuration
         let shortest = min(configuration.headerTimeout, configuration.bodyTimeout, configuration.idleTimeout, configuration.writeTimeout)
         scanInterval = max(0.01, min(0.5, shortest / 4))
@@ -65,16 +73,20 @@ final class EventLoop: @unchecked Sendable {
         return pthread_equal(owner, pthread_self()) != 0
     }
 
-    /// Queues a message from any thread and wakes the loop.
-    func post(_ message: Message) {
-        let wasEmpty = inbox.withLock { queue in
-            queue.append(message)
-            return queue.count == 1
+    /// Queues a message from any thread and wakes the loop; false if the loop has exited.
+    @discardableResult
+    func post(_ message: Message) -> Bool {
+        let wake: Bool? = inbox.withLock { queue in
+            guard queue != nil else { return nil }
+            queue!.append(message)
+            return queue!.count == 1
         }
-        if wasEmpty {
+        guard let wake else { return false }
+        if wake {
             var one: UInt64 = 1
             _ = write(wakeFD, &one, 8)
         }
+        return true
     }
 
     /// Hands a response to its connection: directly when already on this loop, else via the inbox.
@@ -90,7 +102,7 @@ final class EventLoop: @unchecked Sendable {
         thread.withLock { $0 = pthread_self() }
         while !(shuttingDown && connections.isEmpty) {
             let timeout = max(0, min(nextScan, shutdownDeadline) - MonotonicClock.now())
-            let count = Epoll.wait(epfd, events, capacity: Self.eventCapacity, timeoutMilliseconds: Int32(timeout * 1000) + 1)
+            let count = Epoll.wait(epfd, events, timeoutMilliseconds: Int32(timeout * 1000) + 1)
             now = MonotonicClock.now()
             for position in 0..<count {
                 let (flags, token) = Epoll.event(events, at: position)
@@ -109,6 +121,14 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         stopListening()
+        // Refuse further messages; a connection handed over meanwhile is closed, not leaked.
+        let leftover = inbox.withLock { queue in
+            let taken = queue ?? []
+            queue = nil
+            return taken
+        }
+        for case .adopt(let fd) in leftover { dropHandedOver(fd) }
+        peers = []
         Syscall.close(epfd)
         Syscall.close(wakeFD)
         if reserveFD >= 0 { Syscall.close(reserveFD) }
@@ -118,8 +138,8 @@ final class EventLoop: @unchecked Sendable {
         var counter: UInt64 = 0
         _ = read(wakeFD, &counter, 8)
         let messages = inbox.withLock { queue in
-            let taken = queue
-            queue.removeAll()
+            let taken = queue ?? []
+            queue?.removeAll()
             return taken
         }
         for message in messages {
@@ -128,6 +148,8 @@ final class EventLoop: @unchecked Sendable {
                 connections[token]?.receive(response, sequence: sequence)
             case .shutdown(let deadline):
                 beginShutdown(deadline: deadline)
+            case .adopt(let fd):
+                if shuttingDown { dropHandedOver(fd) } else { register(fd) }
             }
         }
     }
@@ -158,6 +180,7 @@ final class EventLoop: @unchecked Sendable {
     func connectionClosed(_ token: UInt64) {
         if connections.removeValue(forKey: token) != nil {
             context.connectionCount.subtract(1, ordering: .relaxed)
+            load.subtract(1, ordering: .relaxed)
         }
     }
 

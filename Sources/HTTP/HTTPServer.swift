@@ -4,8 +4,9 @@ import Glibc
 import Logging
 import Synchronization
 
-/// A hand-written HTTP/1.1 server: `ioThreads` epoll loops share one listening socket (each
-/// accepts for itself, EPOLLEXCLUSIVE avoids waking them all) and serve their own connections.
+/// A hand-written HTTP/1.1 server: `ioThreads` epoll loops share one listening socket (EPOLLEXCLUSIVE
+/// wakes one of them per connection); the loop that accepts hands the connection to the least
+/// loaded loop, which serves it from then on.
 /// The handler runs on the I/O thread and must not block; it may respond from any thread.
 public final class HTTPServer: Sendable {
     private enum Phase {
@@ -45,6 +46,8 @@ public final class HTTPServer: Sendable {
                 Syscall.close(fd)
                 throw HTTPServerError("cannot create event loop: \(error)")
             }
+            // Before the threads start, so each loop reads its peers without further synchronisation.
+            for loop in loops { loop.peers = loops }
             for loop in loops {
                 stoppedGroup.enter()
                 let thread = Thread { [stoppedGroup] in
@@ -77,6 +80,14 @@ public final class HTTPServer: Sendable {
         phase.withLock { phase in
             if case .running(let context, _, _) = phase { return context.connectionCount.load(ordering: .relaxed) }
             return 0
+        }
+    }
+
+    /// Connections per I/O loop (how evenly they are spread), for tests.
+    var connectionsPerLoop: [Int] {
+        phase.withLock { phase in
+            if case .running(_, let loops, _) = phase { return loops.map { $0.load.load(ordering: .relaxed) } }
+            return []
         }
     }
 

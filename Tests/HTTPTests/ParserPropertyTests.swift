@@ -29,6 +29,18 @@ struct ParserPropertyTests {
         }
     }
 
+    /// The fuzz entry point's own checks (outcome independent of chunking, limits, dead parser
+    /// stays dead) hold for every fixture, alone and pipelined behind another request.
+    @Test("fuzz entry point invariants hold for every fixture")
+    func fuzzEntryPoint() {
+        let corpus = ParserFixtures.valid.map(\.input) + ParserFixtures.rejects.map(\.input)
+        let prefix = "GET /first HTTP/1.1\nHost: a\n\n".crlf
+        for input in corpus {
+            input.withUnsafeBytes { HTTPParserFuzzing.run($0) }
+            (prefix + input).withUnsafeBytes { HTTPParserFuzzing.run($0) }
+        }
+    }
+
     /// Mutations of valid requests reach far deeper into the parser than uniform noise.
     @Test("mutated valid requests never crash the parser", arguments: seeds)
     func mutatedRequests(seed: UInt64) {
@@ -47,6 +59,7 @@ struct ParserPropertyTests {
                 default: bytes[position] = UInt8.random(in: 0...255, using: &random)
                 }
             }
+            bytes.withUnsafeBytes { HTTPParserFuzzing.run($0) }
             let driver = ParserDriver.run(bytes, chunkSize: Int.random(in: 1...max(1, bytes.count), using: &random), limits: ParserFixtures.limits)
             for head in driver.requests {
                 #expect(head.request.body.count <= ParserFixtures.limits.maxBodyBytes)

@@ -142,6 +142,24 @@ struct ServerLifecycleTests {
         }
     }
 
+    /// A burst of connections (as from a load generator) must not all land on the loop that
+    /// happened to win the accept race.
+    @Test("connections are spread evenly over the I/O loops, and counted back down on close")
+    func connectionsSpreadOverLoops() throws {
+        try ServerHarness.with({ $0.ioThreads = 3 }) { server, port in
+            var clients = try (0..<30).map { _ in try RawClient(port: port) }
+            for client in clients {
+                try client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                #expect(try client.readResponse().status == 200)
+            }
+            let loads = server.connectionsPerLoop
+            #expect(loads.reduce(0, +) == 30)
+            #expect(loads.max()! - loads.min()! <= 1, "\(loads)")
+            clients.removeAll()
+            #expect(eventually { server.connectionsPerLoop == [0, 0, 0] })
+        }
+    }
+
     @Test("a handler that answers from another thread after a delay")
     func asyncHandler() throws {
         let handler: HTTPHandler = { request, responder in
