@@ -50,7 +50,7 @@ extension Engine {
                 return NewReceipt(type: .taskAccepted, from: worker, to: c.task.createdBy, taskID: c.task.taskID,
                                   leaseID: c.leaseID, parents: [c.task.assignedReceiptID], body: .object(body))
             }
-            _ = try append(db, tenant: caller.tenantID, accepted)
+            try appendAtCommit(db, tenant: caller.tenantID, accepted)
             return claimed
         }
         counters.tasksClaimed.add(claimed.count, ordering: .relaxed)
@@ -91,6 +91,12 @@ extension Engine {
     /// lease and wrong worker all read as LEASE_INVALID_OR_EXPIRED (no mutation).
     func requireActiveLease(_ db: PostgresConnection, _ caller: Caller, _ ref: LeaseRef) throws -> LeaseCheck {
         let check = try LeaseRepository(db).check(tenantID: caller.tenantID, taskID: ref.taskID, leaseID: ref.leaseID, workerID: ref.workerID)
+        try Self.validateLease(check, ref)
+        return check
+    }
+
+    /// The verdict of a lease check: throws LEASE_INVALID_OR_EXPIRED or INVALID_TRANSITION.
+    static func validateLease(_ check: LeaseCheck, _ ref: LeaseRef) throws {
         guard check.taskExists else {
             throw EngineError.leaseInvalid("task \(ref.taskID.lowercasedString) not found or lease invalid")
         }
@@ -100,7 +106,6 @@ extension Engine {
         guard let status = check.taskStatus, status.isLeased else {
             throw EngineError(.invalidTransition, "task is \(check.taskStatus?.rawValue ?? "unknown")")
         }
-        return check
     }
 
     static func leaseProblem(_ check: LeaseCheck, _ ref: LeaseRef) -> String {
@@ -204,18 +209,21 @@ extension Engine {
 
     func completeOne(_ db: PostgresConnection, _ caller: Caller, _ item: CompleteItem, body: JSON) throws {
         let ref = item.ref
-        let check: LeaseCheck
-        do {
-            check = try requireActiveLease(db, caller, ref)
-        } catch let error as EngineError where error.code == .leaseInvalidOrExpired {
-            if try isRepeat(db, caller, ref, releaseReason: "completed") { return }
-            throw error
-        }
-        guard let owner = check.owner, let assigned = check.assignedReceiptID else { throw EngineError(.internal, "task row incomplete") }
-        try LeaseRepository(db).release(tenantID: caller.tenantID, leaseID: ref.leaseID, reason: "completed")
-        guard try TaskRepository(db).markSucceeded(tenantID: caller.tenantID, taskID: ref.taskID, result: item.result, artifacts: item.artifacts) else {
+        // Happy path: check, lease release and task update are one statement; the receipts go
+        // with COMMIT. Anything else reads the check to explain (or recognise a repeat).
+        let (check, written) = try LeaseRepository(db).checkAndComplete(
+            tenantID: caller.tenantID, taskID: ref.taskID, leaseID: ref.leaseID, workerID: ref.workerID,
+            result: item.result, artifacts: item.artifacts)
+        if !written {
+            do {
+                try Self.validateLease(check, ref)
+            } catch let error as EngineError where error.code == .leaseInvalidOrExpired {
+                if try isRepeat(db, caller, ref, releaseReason: "completed") { return }
+                throw error
+            }
             throw EngineError(.invalidTransition, "task is not leased or running")
         }
+        guard let owner = check.owner, let assigned = check.assignedReceiptID else { throw EngineError(.internal, "task row incomplete") }
         let completed = NewReceipt(type: .taskCompleted, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
                                    parents: item.isLocatable ? [assigned] : [], body: body)
         let ready = NewReceipt(type: .taskResultReady, from: .asyncgate, to: owner, taskID: ref.taskID, leaseID: nil,
@@ -228,7 +236,7 @@ extension Engine {
                                               "message": "task.completed carried neither artifacts nor delivery_proof; the obligation stays open"]))
             counters.anomalies.add(1, ordering: .relaxed)
         }
-        _ = try append(db, tenant: caller.tenantID, receipts)
+        try appendAtCommit(db, tenant: caller.tenantID, receipts)
     }
 
     /// Failure: retryable with attempts left → requeued (attempt + 1, exponential backoff) with a
@@ -250,40 +258,45 @@ extension Engine {
 
     func failOne(_ db: PostgresConnection, _ caller: Caller, _ item: FailItem) throws -> FailResult {
         let ref = item.ref
-        let check: LeaseCheck
-        do {
-            check = try requireActiveLease(db, caller, ref)
-        } catch let e as EngineError where e.code == .leaseInvalidOrExpired {
-            if try isRepeat(db, caller, ref, releaseReason: "failed") { return FailResult(requeued: false, nextEligibleAt: nil) }
-            if try isRepeat(db, caller, ref, releaseReason: "requeued") { return FailResult(requeued: true, nextEligibleAt: nil) }
-            throw e
+        // Happy path in one statement (check, release, requeue-or-fail); receipts go with COMMIT.
+        let outcome = try LeaseRepository(db).checkAndFail(
+            tenantID: caller.tenantID, taskID: ref.taskID, leaseID: ref.leaseID, workerID: ref.workerID,
+            error: item.error, retryable: item.retryable, maxBackoffSeconds: configuration.maxRetryBackoffSeconds)
+        let check = outcome.check
+        guard outcome.written else {
+            do {
+                try Self.validateLease(check, ref)
+            } catch let e as EngineError where e.code == .leaseInvalidOrExpired {
+                if try isRepeat(db, caller, ref, releaseReason: "failed") { return FailResult(requeued: false, nextEligibleAt: nil) }
+                if try isRepeat(db, caller, ref, releaseReason: "requeued") { return FailResult(requeued: true, nextEligibleAt: nil) }
+                throw e
+            }
+            throw EngineError(.invalidTransition, "task is not leased or running")
         }
         guard let owner = check.owner, let assigned = check.assignedReceiptID else { throw EngineError(.internal, "task row incomplete") }
-        let tasks = TaskRepository(db)
-        if RetryPolicy.shouldRequeue(retryable: item.retryable, attempt: check.attempt, maxAttempts: check.maxAttempts) {
-            let backoff = RetryPolicy.backoffSeconds(base: check.retryBackoffSeconds, attempt: check.attempt,
-                                                     cap: configuration.maxRetryBackoffSeconds)
-            try LeaseRepository(db).release(tenantID: caller.tenantID, leaseID: ref.leaseID, reason: "requeued")
-            guard let next = try tasks.requeueAfterFailure(tenantID: caller.tenantID, taskID: ref.taskID, error: item.error, backoffSeconds: backoff) else {
-                throw EngineError(.invalidTransition, "task is not leased or running")
-            }
+        // The statement applied the retry policy in SQL; RetryPolicy stays the reference. A
+        // disagreement throws, which rolls the whole transaction back.
+        let requeue = RetryPolicy.shouldRequeue(retryable: item.retryable, attempt: check.attempt, maxAttempts: check.maxAttempts)
+        let backoff = RetryPolicy.backoffSeconds(base: check.retryBackoffSeconds, attempt: check.attempt,
+                                                 cap: configuration.maxRetryBackoffSeconds)
+        guard requeue == outcome.requeued, !requeue || backoff == outcome.backoffSeconds else {
+            throw EngineError(.internal, "retry decision of the database and RetryPolicy disagree")
+        }
+        if requeue {
+            guard let next = outcome.nextEligibleAt else { throw EngineError(.internal, "requeued task has no next_eligible_at") }
             let receipt = NewReceipt(type: .taskRetryScheduled, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
                                      parents: [assigned],
                                      body: ["error": item.error, "requeued": true, "attempt": .int(Int64(check.attempt + 1)),
                                             "next_eligible_at": .string(Timestamp.rfc3339(next)), "backoff_seconds": .int(Int64(backoff))])
-            _ = try append(db, tenant: caller.tenantID, [receipt])
+            try appendAtCommit(db, tenant: caller.tenantID, [receipt])
             return FailResult(requeued: true, nextEligibleAt: next)
-        }
-        try LeaseRepository(db).release(tenantID: caller.tenantID, leaseID: ref.leaseID, reason: "failed")
-        guard try tasks.markFailed(tenantID: caller.tenantID, taskID: ref.taskID, error: item.error) else {
-            throw EngineError(.invalidTransition, "task is not leased or running")
         }
         let failed = NewReceipt(type: .taskFailed, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
                                 parents: [assigned],
                                 body: ["error": item.error, "retryable": .bool(item.retryable), "attempt": .int(Int64(check.attempt))])
         let ready = NewReceipt(type: .taskResultReady, from: .asyncgate, to: owner, taskID: ref.taskID, leaseID: nil,
                                parents: [failed.receiptID], body: ["status": "failed"])
-        _ = try append(db, tenant: caller.tenantID, [failed, ready])
+        try appendAtCommit(db, tenant: caller.tenantID, [failed, ready])
         return FailResult(requeued: false, nextEligibleAt: nil)
     }
 

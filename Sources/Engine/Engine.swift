@@ -33,7 +33,7 @@ public final class Engine: Sendable {
             var attempt = 0
             while true {
                 do {
-                    return try conn.transaction(body)
+                    return try conn.transaction(pipelined: true, body)
                 } catch let error as PostgresError where error.isSerializationFailure && attempt < 3 {
                     attempt += 1
                     logger.debug("retrying transaction", metadata: ["db.sqlstate": "\(error.sqlState ?? "")"])
@@ -56,6 +56,14 @@ public final class Engine: Sendable {
             logger.error("database connection failure", metadata: ["error": "\(error)"])
             throw EngineError(.unavailable, "database unavailable")
         }
+    }
+
+    /// `append` for callers that do not need the ids back: the receipts ride along with the
+    /// transaction's COMMIT (one round trip less); a failure still rolls the whole transaction back.
+    func appendAtCommit(_ db: PostgresConnection, tenant: UUID, _ receipts: [NewReceipt]) throws {
+        for r in receipts { try Self.checkReceiptBody(r.body, what: "\(r.type.rawValue) receipt body") }
+        try ReceiptRepository(db).appendBeforeCommit(tenantID: tenant, receipts, instance: instanceID)
+        counters.receipts.add(receipts.count, ordering: .relaxed)
     }
 
     /// True when the database answers.

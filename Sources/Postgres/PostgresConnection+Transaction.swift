@@ -7,43 +7,80 @@ extension PostgresConnection {
     /// `context` "BEGIN"/"COMMIT" (a serialization failure at COMMIT keeps its SQLSTATE so the
     /// caller can retry); a body error is rethrown unchanged, and a ROLLBACK failure after it is
     /// only logged, because the body's error is the one that explains what happened.
+    ///
+    /// `pipelined`: BEGIN is not sent on its own but in the same round trip as the body's first
+    /// statement, and statements queued with `queryBeforeCommit` go out with COMMIT — so a body of
+    /// one `query` plus one `queryBeforeCommit` costs two round trips instead of four. A body that
+    /// sends nothing sends no BEGIN/COMMIT at all.
     @discardableResult
-    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        guard transactionStatus == PQTRANS_IDLE else {
+    public func transaction<T>(pipelined: Bool = false, _ body: (PostgresConnection) throws -> T) throws -> T {
+        guard transactionStatus == PQTRANS_IDLE, !transactionOpen else {
             throw PostgresError(
                 code: .misuse, message: "transaction() called while a transaction is open; use savepoint()",
                 context: "BEGIN"
             )
         }
-        try run("BEGIN", context: "BEGIN")
+        if pipelined {
+            pendingSteps = [.control("BEGIN")]
+        } else {
+            try run("BEGIN", context: "BEGIN")
+        }
+        transactionOpen = true
+        defer {
+            transactionOpen = false
+            pendingSteps.removeAll()
+        }
         let value: T
         do {
             value = try body(self)
         } catch {
-            rollbackAfterFailure("ROLLBACK", context: "ROLLBACK")
+            rollbackUnlessUnsent()
             throw error
         }
         // If the body swallowed a query error the transaction is aborted, and COMMIT would quietly
         // answer "ROLLBACK". Report that instead of pretending the work was saved.
         if transactionStatus == PQTRANS_INERROR {
-            rollbackAfterFailure("ROLLBACK", context: "ROLLBACK")
+            rollbackUnlessUnsent()
             throw PostgresError(
                 code: .queryFailed, sqlState: "25P02",
                 message: "transaction was aborted by an earlier error inside its body; rolled back",
                 context: "COMMIT"
             )
         }
-        let tag = try run("COMMIT", context: "COMMIT")
+        let tag = try commitPending()
         if tag != "COMMIT" {
             throw PostgresError(code: .queryFailed, sqlState: "25P02", message: "COMMIT answered \(tag)", context: "COMMIT")
         }
         return value
     }
 
+    /// COMMIT, together with any held-back steps. A failing queued statement is a body error:
+    /// roll back and rethrow it. Returns the COMMIT command tag.
+    private func commitPending() throws -> String {
+        let steps = takePendingSteps()
+        if case .control("BEGIN")? = steps.first, steps.count == 1 { return "COMMIT" }  // nothing was ever sent
+        if steps.isEmpty { return try run("COMMIT", context: "COMMIT") }
+        do {
+            return try runPipeline(steps + [.control("COMMIT")]).last!.commandTag
+        } catch let error as PostgresError where error.context == nil {
+            rollbackAfterFailure("ROLLBACK", context: "ROLLBACK")
+            throw error
+        }
+    }
+
+    /// ROLLBACK after a failed body, unless BEGIN itself never left the connection.
+    private func rollbackUnlessUnsent() {
+        let unsent: Bool
+        if case .control("BEGIN")? = pendingSteps.first { unsent = true } else { unsent = false }
+        pendingSteps.removeAll()
+        if !unsent { rollbackAfterFailure("ROLLBACK", context: "ROLLBACK") }
+    }
+
     /// Runs `body` inside `SAVEPOINT s_n`: RELEASE on success, ROLLBACK TO (then RELEASE) if it
     /// throws, so the enclosing transaction stays usable. Nests. Only valid inside `transaction`.
     @discardableResult
     public func savepoint<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try flushPendingSteps()
         guard transactionStatus == PQTRANS_INTRANS else {
             throw PostgresError(
                 code: .misuse,

@@ -15,6 +15,12 @@ public final class PostgresConnection: @unchecked Sendable {
     var statements: [String: String] = [:]
     var nextStatementNumber = 1
     var savepointDepth = 0
+    /// True between `transaction`'s start and its COMMIT/ROLLBACK.
+    var transactionOpen = false
+    /// Steps held back to ride along with the next round trip: a deferred BEGIN (pipelined
+    /// transactions) and statements queued with `queryBeforeCommit`. Sent, in order, in front of
+    /// whatever the connection sends next.
+    var pendingSteps: [PipelineStep] = []
     var listeningChannels: Set<String> = []
     /// Session-level state callers track to avoid re-sending settings that are already in effect
     /// (e.g. the tenant for row-level security). Cleared with the connection.
@@ -87,6 +93,11 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func query(_ sql: String, _ binds: [(any PostgresBindable)?] = []) throws -> PostgresResult {
         let values = try bindTexts(binds)
+        if !pendingSteps.isEmpty {
+            // A deferred BEGIN (or queued statements) goes out in the same round trip.
+            let steps = takePendingSteps() + [.statement(sql, values)]
+            return try runPipeline(steps).last!
+        }
         do {
             return try executePrepared(sql, values)
         } catch let error as PostgresError where isStaleStatement(error) {
@@ -102,6 +113,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one or more statements over the simple-query protocol (migrations, SET, LISTEN).
     /// Takes no parameters: never build `sql` from untrusted input.
     public func execute(_ sql: String) throws {
+        try flushPendingSteps()
         let handle = try liveHandle()
         _ = try check(PQexec(handle, sql))
     }
@@ -134,7 +146,7 @@ public final class PostgresConnection: @unchecked Sendable {
         return name
     }
 
-    private func bindTexts(_ binds: [(any PostgresBindable)?]) throws -> [String?] {
+    func bindTexts(_ binds: [(any PostgresBindable)?]) throws -> [String?] {
         try binds.enumerated().map { index, bind in
             guard let text = bind?.postgresText else { return nil }
             // libpq sends text parameters as C strings: a NUL would silently truncate the value.
@@ -148,7 +160,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private func isStaleStatement(_ error: PostgresError) -> Bool {
+    func isStaleStatement(_ error: PostgresError) -> Bool {
         // 26000: prepared statement does not exist; 0A000: cached plan must not change result type.
         error.sqlState == "26000" || (error.sqlState == "0A000" && error.message.contains("cached plan"))
     }
@@ -180,7 +192,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private func serverError(_ result: OpaquePointer) -> PostgresError {
+    func serverError(_ result: OpaquePointer) -> PostgresError {
         func field(_ code: Int32) -> String? {
             PQresultErrorField(result, code).map { String(cString: $0) }
         }
@@ -219,7 +231,7 @@ public final class PostgresConnection: @unchecked Sendable {
 }
 
 /// Calls `body` with a C array of NUL-terminated strings (nil entries stay NULL = SQL NULL).
-private func withCStringArray<R>(_ values: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+func withCStringArray<R>(_ values: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
     let pointers: [UnsafeMutablePointer<CChar>?] = values.map { $0.map { strdup($0)! } }
     defer { pointers.forEach { free($0) } }
     return body(pointers.map { $0.map { UnsafePointer($0) } })

@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import JSON
 import Postgres
 
 /// What the lease check found, for operations that need the caller to hold the task's active lease.
@@ -56,7 +57,12 @@ public struct LeaseRepository {
             LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = $2
             LEFT JOIN l ON true
             """, [tenantID, taskID, leaseID, workerID])
-        guard let row = rows.first, !row.isNull(0) else {
+        return try Self.decodeCheck(rows.first)
+    }
+
+    /// Decodes the 17 columns of a lease check (`check`, `checkAndComplete`).
+    static func decodeCheck(_ row: PostgresRow?) throws -> LeaseCheck {
+        guard let row, !row.isNull(0) else {
             return LeaseCheck(taskExists: false, taskStatus: nil, ownerKind: nil, ownerID: nil, assignedReceiptID: nil,
                               attempt: 0, maxAttempts: 0, retryBackoffSeconds: 0, lease: nil, leaseReleasedAt: nil,
                               leaseReleaseReason: nil, leaseIsValid: false)
@@ -68,6 +74,109 @@ public struct LeaseRepository {
             assignedReceiptID: row.uuid(3), attempt: try row.requireInt(4), maxAttempts: try row.requireInt(5),
             retryBackoffSeconds: try row.requireInt(6), lease: lease, leaseReleasedAt: row.date(14),
             leaseReleaseReason: row.string(15), leaseIsValid: row.bool(16) ?? false)
+    }
+
+    /// The lease check, and — only when it passes (lease active, unexpired, the caller's; task
+    /// leased or running) — the lease released as "completed" and the task marked succeeded, in ONE
+    /// statement. Locks are taken as everywhere else: the lease (FOR UPDATE, then its release)
+    /// before the task row. `completed` is false when nothing was written; the caller then reads
+    /// the check to say why.
+    public func checkAndComplete(tenantID: UUID, taskID: UUID, leaseID: UUID, workerID: String, result: JSON, artifacts: JSON?) throws -> (check: LeaseCheck, completed: Bool) {
+        let rows = try db.query("""
+            WITH l AS (
+                SELECT * FROM leases
+                WHERE tenant_id = $1 AND lease_id = $3 AND task_id = $2
+                FOR UPDATE
+            ), c AS (
+                SELECT t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
+                       t.max_attempts, t.retry_backoff_seconds,
+                       \(Self.leaseColumns), l.released_at, l.release_reason,
+                       (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = $4) AS valid
+                FROM (SELECT 1) one
+                LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = $2
+                LEFT JOIN l ON true
+            ), rel AS (
+                UPDATE leases SET released_at = now(), release_reason = 'completed'
+                FROM c
+                WHERE leases.tenant_id = $1 AND leases.lease_id = $3 AND leases.released_at IS NULL
+                  AND c.valid AND c.status IN ('leased', 'running')
+                RETURNING leases.lease_id
+            ), done AS (
+                UPDATE tasks SET status = 'succeeded', outcome = 'succeeded', result = $5::jsonb, artifacts = $6::jsonb,
+                    completed_at = now(), updated_at = now()
+                WHERE tenant_id = $1 AND task_id = $2 AND status IN ('leased', 'running')
+                  AND EXISTS (SELECT 1 FROM rel)
+                RETURNING task_id
+            )
+            SELECT c.*, (SELECT count(*) FROM done) FROM c
+            """, [tenantID, taskID, leaseID, workerID, JSONB(result), artifacts.map(JSONB.init)])
+        return (try Self.decodeCheck(rows.first), (rows.first?.int(17) ?? 0) == 1)
+    }
+
+    /// What `checkAndFail` decided and wrote.
+    public struct FailOutcome: Sendable {
+        public var check: LeaseCheck
+        /// Whether anything was written (the check passed and the task was leased or running).
+        public var written: Bool
+        /// The database's decision: requeue (true) or terminal failure, and the backoff it used.
+        public var requeued: Bool
+        public var backoffSeconds: Int
+        public var nextEligibleAt: Date?
+    }
+
+    /// `checkAndComplete` for failures: when the check passes, the lease is released and the task
+    /// either requeued (retryable with attempts left: attempt + 1, exponential backoff
+    /// `base * 2^attempt` capped at `maxBackoffSeconds`) or failed for good — in ONE statement, lease
+    /// before task. The retry policy is evaluated here in SQL on the locked rows; the engine checks
+    /// the decision against `RetryPolicy` and rolls back if they ever disagree.
+    public func checkAndFail(tenantID: UUID, taskID: UUID, leaseID: UUID, workerID: String, error: JSON, retryable: Bool, maxBackoffSeconds: Int) throws -> FailOutcome {
+        let rows = try db.query("""
+            WITH l AS (
+                SELECT * FROM leases
+                WHERE tenant_id = $1 AND lease_id = $3 AND task_id = $2
+                FOR UPDATE
+            ), c AS (
+                SELECT t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
+                       t.max_attempts, t.retry_backoff_seconds,
+                       \(Self.leaseColumns), l.released_at, l.release_reason,
+                       (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = $4) AS valid,
+                       ($5::bool AND t.attempt + 1 < t.max_attempts) AS requeue,
+                       CASE WHEN t.retry_backoff_seconds <= 0 THEN 0
+                            ELSE least(t.retry_backoff_seconds::numeric * power(2::numeric, least(greatest(t.attempt, 0), 30)),
+                                       $7::int)::int END AS backoff
+                FROM (SELECT 1) one
+                LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = $2
+                LEFT JOIN l ON true
+            ), rel AS (
+                UPDATE leases SET released_at = now(),
+                    release_reason = CASE WHEN c.requeue THEN 'requeued' ELSE 'failed' END
+                FROM c
+                WHERE leases.tenant_id = $1 AND leases.lease_id = $3 AND leases.released_at IS NULL
+                  AND c.valid AND c.status IN ('leased', 'running')
+                RETURNING leases.lease_id
+            ), done AS (
+                UPDATE tasks t SET
+                    status = CASE WHEN c.requeue THEN 'queued' ELSE 'failed' END,
+                    outcome = CASE WHEN c.requeue THEN t.outcome ELSE 'failed' END,
+                    attempt = CASE WHEN c.requeue THEN t.attempt + 1 ELSE t.attempt END,
+                    error = $6::jsonb,
+                    next_eligible_at = CASE WHEN c.requeue THEN now() + make_interval(secs => c.backoff) ELSE t.next_eligible_at END,
+                    completed_at = CASE WHEN c.requeue THEN t.completed_at ELSE now() END,
+                    updated_at = now()
+                FROM c
+                WHERE t.tenant_id = $1 AND t.task_id = $2 AND t.status IN ('leased', 'running')
+                  AND EXISTS (SELECT 1 FROM rel)
+                RETURNING t.next_eligible_at
+            )
+            SELECT c.status, c.created_by_kind, c.created_by_id, c.assigned_receipt_id, c.attempt, c.max_attempts,
+                   c.retry_backoff_seconds, c.lease_id, c.task_id, c.worker_id, c.worker_instance_id, c.acquired_at,
+                   c.expires_at, c.renewal_count, c.released_at, c.release_reason, c.valid,
+                   c.requeue, c.backoff, (SELECT count(*) FROM done), (SELECT next_eligible_at FROM done)
+            FROM c
+            """, [tenantID, taskID, leaseID, workerID, retryable, JSONB(error), maxBackoffSeconds])
+        let row = rows.first
+        return FailOutcome(check: try Self.decodeCheck(row), written: (row?.int(19) ?? 0) == 1,
+                           requeued: row?.bool(17) ?? false, backoffSeconds: row?.int(18) ?? 0, nextEligibleAt: row?.date(20))
     }
 
     public func workerHasLeased(tenantID: UUID, taskID: UUID, workerID: String) throws -> Bool {

@@ -52,7 +52,14 @@ public final class TestHTTPClient: @unchecked Sendable {
             var bytes = Array(head.utf8)
             if let body { bytes += body }
             do {
-                try writeAll(bytes)
+                do {
+                    try writeAll(bytes)
+                } catch {
+                    // A server may answer early (413 from the headers) and close while we are still
+                    // sending: the response is already on the socket, so read it before giving up.
+                    if let early = try? readResponse(method: method) { return early }
+                    throw error
+                }
                 return try readResponse(method: method)
             } catch {
                 // the server may close an idle keep-alive connection: reconnect once
