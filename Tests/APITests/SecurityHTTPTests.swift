@@ -239,3 +239,23 @@ enum LocalRedisError: Error { case unavailable }
         #expect(statuses.suffix(2) == [429, 429])
     }
 }
+
+@Suite struct CredentialSourceTests {
+    /// Production without ASYNCGATE_API_KEY accepts only stored keys: with none, it must not start.
+    @Test func productionWithoutAnyCredentialRefusesToStart() throws {
+        guard let binary = AsyncGateBinary.path else { Issue.record("asyncgate binary not built"); return }
+        let database = try MigratedDatabase.create()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.environment = ["PATH": "/usr/bin:/bin", "ASYNCGATE_ENV": "production", "ASYNCGATE_DATABASE_URL": database,
+                         "ASYNCGATE_PORT": "\(Int.random(in: 41_000...60_000))"]
+        let pipe = Pipe()
+        p.standardError = pipe
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus != 0)
+        #expect(out.contains("no credential source"))
+    }
+}
