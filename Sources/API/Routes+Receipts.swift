@@ -57,6 +57,21 @@ extension AsyncGateAPI {
         return json(["ok": true, "receipt_id": Wire.id(ackID)])
     }
 
+    /// POST /v1/anomalies {to_kind, to_id, kind, details?, task_id?}: an informational
+    /// `system.anomaly` receipt from the caller (workers, services, admins; not agents).
+    @Sendable static func emitAnomaly(_ c: RouteContext) throws -> HTTPResponse {
+        let i = c.input
+        let from = try i.principal(defaultKind: .worker, bound: c.caller.principal)
+        guard let toKindRaw = try i.string("to_kind"), let toKind = PrincipalKind(rawValue: toKindRaw) else {
+            throw EngineError.validation("to_kind must be one of \(PrincipalKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let to = Principal(kind: toKind, id: try i.requiredString("to_id", maxLength: Principal.maxIDLength))
+        let kind = try i.requiredString("kind", maxLength: 128)
+        let id = try c.engine.emitAnomaly(c.caller, from: from, to: to, taskID: try i.uuid("task_id"), kind: kind,
+                                          details: try i.object("details") ?? .object([:]))
+        return json(["ok": true, "receipt_id": Wire.id(id)])
+    }
+
     static func server(_ c: RouteContext) -> JSON {
         ["name": "AsyncGate", "version": .string(c.engine.configuration.version),
          "instance_id": .string(c.engine.instanceID), "environment": .string(c.engine.configuration.environment)]

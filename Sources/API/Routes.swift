@@ -34,6 +34,7 @@ extension AsyncGateAPI {
         r.add("GET", "/v1/receipts/{receipt_id}", RouteSpec(run: getReceipt))
         r.add("POST", "/v1/receipts/{receipt_id}/ack", RouteSpec(expectsBody: true, run: ackReceipt))
         r.add("GET", "/v1/obligations/open", RouteSpec(run: openObligations))
+        r.add("POST", "/v1/anomalies", RouteSpec(expectsBody: true, run: emitAnomaly))
         r.add("GET", "/v1/bootstrap", RouteSpec(run: bootstrap))
         return r
     }

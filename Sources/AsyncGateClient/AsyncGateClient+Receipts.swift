@@ -32,6 +32,22 @@ extension AsyncGateClient {
         return try WireObject(reply.json, context: "ack_receipt").optionalUUID("receipt_id")
     }
 
+    /// `POST /v1/anomalies`: an informational `system.anomaly` receipt to `to`, from `from`. Safe to
+    /// repeat: the same anomaly dedupes to the original receipt.
+    @discardableResult
+    public func emitAnomaly(from: Principal, to: Principal, kind: String, details: JSON, taskID: UUID? = nil) throws(AsyncGateError) -> UUID? {
+        var b = BodyBuilder()
+        b.set("principal_kind", from.kind.rawValue)
+        b.set("principal_id", from.id)
+        b.set("to_kind", to.kind.rawValue)
+        b.set("to_id", to.id)
+        b.set("kind", kind)
+        b["details"] = details
+        if let taskID { b.set("task_id", Self.pathID(taskID)) }
+        let reply = try call("POST", "/v1/anomalies", body: b.json, safety: .idempotent)
+        return try WireObject(reply.json, context: "emit_anomaly").optionalUUID("receipt_id")
+    }
+
     /// `GET /v1/obligations/open`: what `principal` is still owed.
     public func openObligations(for principal: Principal, since: UUID? = nil, limit: Int? = nil) throws(AsyncGateError) -> ObligationsPage {
         let reply = try call("GET", "/v1/obligations/open", query: [

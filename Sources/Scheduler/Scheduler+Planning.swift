@@ -50,9 +50,10 @@ extension Scheduler {
         }
     }
 
-    /// A schedule overdue by more than two intervals is a `system.anomaly` (SPEC §5). AsyncGate has
-    /// no endpoint for a TASKEE to emit receipts, so it is recorded in `schedule_anomalies` (once
-    /// per overdue run) and logged at warning; `schedule.status` reports it.
+    /// A schedule overdue by more than two intervals is a `system.anomaly` (SPEC §5): recorded in
+    /// `schedule_anomalies` (once per overdue run; `schedule.status` reports it), logged at warning,
+    /// and emitted as a `system.anomaly` receipt to the schedule's owner through POST /v1/anomalies.
+    /// A failed emission is logged and does not stop planning (the row and the log remain).
     private func recordOverdue(_ schedule: ScheduleRecord, _ overdue: FiringPlan.Overdue, now: Date,
                                _ anomalies: ScheduleAnomalyRepository) throws -> Bool {
         let body: JSON = [
@@ -69,6 +70,12 @@ extension Scheduler {
                 "schedule.id": "\(schedule.scheduleID.uuidString.lowercased())", "schedule.run_at": "\(RFC3339.format(overdue.runAt))",
                 "schedule.late_seconds": "\(Int(overdue.lateSeconds))", "anomaly.kind": "schedule_overdue",
             ])
+            do {
+                try client.emitAnomaly(from: Principal(kind: .worker, id: configuration.workerID), to: schedule.owner,
+                                       kind: "schedule_overdue", details: body)
+            } catch {
+                logger.warning("could not emit the system.anomaly receipt", metadata: ["error": "\(error)"])
+            }
         }
         return new
     }

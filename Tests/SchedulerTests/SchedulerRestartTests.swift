@@ -64,6 +64,10 @@ import Testing
         #expect(anomalies.count == 1)
         #expect(anomalies.first?.string(0) == "schedule_overdue")
         #expect(anomalies.first?.date(1) == H.at(180))
+        // ... and reached the owner's inbox as a system.anomaly receipt
+        let receipts = try h.fixture.engineFixture.sql("SELECT body->>'kind', to_kind, to_id FROM receipts WHERE receipt_type = 'system.anomaly'")
+        #expect(receipts.count == 1)
+        #expect(receipts.first?.string(0) == "schedule_overdue")
         // fired tasks belong to the schedule's owner and carry the template
         let task = try h.client.listTasks(TaskQuery(type: "tick", limit: 1)).tasks.first
         #expect(task?.createdBy == H.alice)
