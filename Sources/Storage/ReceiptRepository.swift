@@ -160,22 +160,27 @@ public struct ReceiptRepository {
     /// against the ledger itself with a GIN containment probe for a terminator naming it as a parent,
     /// so the answer is database evidence, not inference.
     public func openObligations(tenantID: UUID, to: Principal, since: UUID?, limit: Int) throws -> [ReceiptRecord] {
+        // One statement: a page of candidates in order from open_obligations (index range scan,
+        // O(limit)), then ONE batched termination check of the whole page against the ledger's GIN
+        // index (asyncgate_discharged, migrations/0004: RLS would otherwise forbid the index).
         let rows = try db.query("""
+            WITH c AS (
+                SELECT o.tenant_id, o.receipt_id, o.created_at
+                FROM open_obligations o
+                WHERE o.tenant_id = $1 AND o.to_kind = $2 AND o.to_id = $3
+                  AND ($4::uuid IS NULL OR (o.created_at, o.receipt_id) >
+                       (SELECT x.created_at, x.receipt_id FROM receipts x WHERE x.tenant_id = $1 AND x.receipt_id = $4))
+                ORDER BY o.created_at, o.receipt_id
+                LIMIT $5
+            ), discharged AS (
+                SELECT asyncgate_discharged($1, ARRAY(SELECT receipt_id FROM c)) AS id
+            )
             SELECT \(Self.columns)
-            FROM open_obligations o
-            JOIN receipts r ON r.tenant_id = o.tenant_id AND r.receipt_id = o.receipt_id
-            WHERE o.tenant_id = $1 AND o.to_kind = $2 AND o.to_id = $3
-              AND ($4::uuid IS NULL OR (o.created_at, o.receipt_id) >
-                   (SELECT c.created_at, c.receipt_id FROM receipts c WHERE c.tenant_id = $1 AND c.receipt_id = $4))
-              AND NOT EXISTS (
-                  SELECT 1 FROM receipts t
-                  WHERE t.tenant_id = o.tenant_id
-                    AND t.parents @> jsonb_build_array(o.receipt_id::text)
-                    AND t.receipt_type = ANY ($6::text[]))
-            ORDER BY o.created_at, o.receipt_id
-            LIMIT $5
-            """, [tenantID, to.kind.rawValue, to.id, since, limit,
-                  PGArray(TerminationRules.terminatorTypes.map(\.rawValue).sorted())])
+            FROM c
+            JOIN receipts r ON r.tenant_id = c.tenant_id AND r.receipt_id = c.receipt_id
+            WHERE c.receipt_id NOT IN (SELECT id FROM discharged WHERE id IS NOT NULL)
+            ORDER BY c.created_at, c.receipt_id
+            """, [tenantID, to.kind.rawValue, to.id, since, limit])
         return try rows.map(Self.decode)
     }
 
