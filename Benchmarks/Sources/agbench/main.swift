@@ -35,9 +35,11 @@ var result = "RESULT scenario=\(options.scenario) rate=\(fixed(report.rate, 1)) 
 for (op, lat) in report.tally.latencies.sorted(by: { $0.key < $1.key }) {
     result += " \(op)_p50_ms=\(fixed(lat.percentile(0.50), 3)) \(op)_p95_ms=\(fixed(lat.percentile(0.95), 3)) \(op)_p99_ms=\(fixed(lat.percentile(0.99), 3))"
 }
-let ops = Double(max(1, report.tally.ops[report.rateOp] ?? 0))
-result += " client_cpu_ms_per_op=\(fixed(report.cpu.client * 1000 / ops, 3))"
-if let server = report.cpu.server { result += " server_cpu_ms_per_op=\(fixed(server * 1000 / ops, 3))" }
-if let postgres = report.cpu.postgres { result += " postgres_cpu_ms_per_op=\(fixed(postgres * 1000 / ops, 3))" }
+if let count = report.tally.ops[report.rateOp], count > 0 {
+    let ops = Double(count)
+    result += " client_cpu_ms_per_op=\(fixed(report.cpu.client * 1000 / ops, 3))"
+    if let server = report.cpu.server { result += " server_cpu_ms_per_op=\(fixed(server * 1000 / ops, 3))" }
+    if let postgres = report.cpu.postgres { result += " postgres_cpu_ms_per_op=\(fixed(postgres * 1000 / ops, 3))" }
+}
 print(result)
 exit(report.tally.errors == 0 ? 0 : 1)
