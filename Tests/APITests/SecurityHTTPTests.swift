@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import JSON
 import RateLimit
+import Synchronization
 import Testing
 import TestSupport
 
@@ -159,7 +160,7 @@ final class LocalRedis: @unchecked Sendable {
 
     init() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-server") else { throw LocalRedisError.unavailable }
-        port = Int.random(in: 20_000...40_000) + Int(getpid() % 1000)
+        port = TestPorts.next()
         dir = NSTemporaryDirectory() + "agredis-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         process = Process()
@@ -210,28 +211,35 @@ enum LocalRedisError: Error { case unavailable }
         let database = try MigratedDatabase.create()
         var servers: [(Process, Int)] = []
         defer { for (p, _) in servers where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
-        for _ in 0..<2 {
-            let port = Int.random(in: 41_000...60_000)
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: binary)
-            p.environment = [
-                "PATH": "/usr/bin:/bin", "ASYNCGATE_DATABASE_URL": database, "ASYNCGATE_PORT": "\(port)",
-                "ASYNCGATE_RATE_LIMIT_BACKEND": "redis", "ASYNCGATE_REDIS_URL": redis.url,
-                "ASYNCGATE_RATE_LIMIT_DEFAULT_CALLS": "6", "ASYNCGATE_RATE_LIMIT_DEFAULT_WINDOW_SECONDS": "60",
-                "ASYNCGATE_LOG_LEVEL": "warning",
-            ]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            servers.append((p, port))
-        }
-        for (_, port) in servers {
-            var up = false
-            for _ in 0..<600 where !up {
-                up = (try? TestHTTPClient(port: port).get("/v1/health").status) == 200
-                if !up { Thread.sleep(forTimeInterval: 0.1) }
+        // Ports below Linux's ephemeral range (32768+), where the suite's own outgoing connections
+        // live; a server that still loses its port (it exits) is relaunched on another.
+        func launch() throws -> (Process, Int)? {
+            for _ in 0..<5 {
+                let port = TestPorts.next()
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: binary)
+                p.environment = [
+                    "PATH": "/usr/bin:/bin", "ASYNCGATE_DATABASE_URL": database, "ASYNCGATE_PORT": "\(port)",
+                    "ASYNCGATE_RATE_LIMIT_BACKEND": "redis", "ASYNCGATE_REDIS_URL": redis.url,
+                    "ASYNCGATE_RATE_LIMIT_DEFAULT_CALLS": "6", "ASYNCGATE_RATE_LIMIT_DEFAULT_WINDOW_SECONDS": "60",
+                    "ASYNCGATE_LOG_LEVEL": "warning",
+                ]
+                p.standardOutput = FileHandle.nullDevice
+                p.standardError = FileHandle.nullDevice
+                try p.run()
+                for _ in 0..<600 {
+                    if !p.isRunning { break }
+                    if (try? TestHTTPClient(port: port).get("/v1/health").status) == 200 { return (p, port) }
+                    Thread.sleep(forTimeInterval: 0.1)
+                }
+                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+                p.waitUntilExit()
             }
-            #expect(up, "server on \(port) did not start")
+            return nil
+        }
+        for _ in 0..<2 {
+            guard let server = try launch() else { Issue.record("asyncgate did not start"); return }
+            servers.append(server)
         }
         var statuses: [Int] = []
         for i in 0..<8 { statuses.append(try TestHTTPClient(port: servers[i % 2].1).get("/v1/tasks").status) }
@@ -248,7 +256,7 @@ enum LocalRedisError: Error { case unavailable }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.environment = ["PATH": "/usr/bin:/bin", "ASYNCGATE_ENV": "production", "ASYNCGATE_DATABASE_URL": database,
-                         "ASYNCGATE_PORT": "\(Int.random(in: 41_000...60_000))"]
+                         "ASYNCGATE_PORT": "\(TestPorts.next())"]
         let pipe = Pipe()
         p.standardError = pipe
         p.standardOutput = FileHandle.nullDevice
@@ -257,5 +265,15 @@ enum LocalRedisError: Error { case unavailable }
         p.waitUntilExit()
         #expect(p.terminationStatus != 0)
         #expect(out.contains("no credential source"))
+    }
+}
+
+/// Ports for servers the tests start as separate processes: below the ephemeral range (32768+),
+/// spread by process id so parallel test runs rarely meet.
+enum TestPorts {
+    private static let counter = Mutex<Int>(0)
+    static func next() -> Int {
+        let n = counter.withLock { c -> Int in c += 1; return c }
+        return 20_000 + Int((getpid() * 37 + Int32(n * 101)) % 12_000)
     }
 }
