@@ -1,3 +1,4 @@
+import AsyncGateClient
 /// Wall-clock time without a time zone ("civil" time: a calendar date and a time of day), counted
 /// as minutes since 1970-01-01T00:00 civil. Pure proleptic-Gregorian arithmetic, so the cron
 /// search never touches a Calendar (slow, and locale-dependent) — only the UTC offset at given
@@ -37,40 +38,15 @@ struct CivilTime: Equatable, Comparable, CustomStringConvertible {
         return "\(pad(year, 4))-\(pad(month))-\(pad(day))T\(pad(hour)):\(pad(minute))"
     }
 
-    static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
-
-    static func daysInMonth(_ y: Int, _ m: Int) -> Int {
-        switch m {
-        case 2: return isLeap(y) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
+    // Calendar arithmetic is the client library's (RFC3339), shared rather than repeated.
+    static func isLeap(_ y: Int) -> Bool { RFC3339.isLeap(y) }
+    static func daysInMonth(_ y: Int, _ m: Int) -> Int { RFC3339.daysInMonth(y, m) }
 
     static func weekday(_ y: Int, _ m: Int, _ d: Int) -> Int {
         let days = daysFromCivil(y, m, d)  // 1970-01-01 was a Thursday (4)
         return ((days % 7) + 7 + 4) % 7
     }
 
-    /// Days since 1970-01-01 (H. Hinnant's algorithm).
-    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
+    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int { RFC3339.daysFromCivil(year, month, day) }
+    static func civilFromDays(_ days: Int) -> (Int, Int, Int) { RFC3339.civilFromDays(days) }
 }
