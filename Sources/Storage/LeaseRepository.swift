@@ -84,7 +84,7 @@ public struct LeaseRepository {
     public func checkAndComplete(tenantID: UUID, taskID: UUID, leaseID: UUID, workerID: String, result: JSON, artifacts: JSON?) throws -> (check: LeaseCheck, completed: Bool) {
         let rows = try db.query("""
             WITH l AS (
-                SELECT * FROM leases
+                SELECT ctid AS row_ctid, * FROM leases
                 WHERE tenant_id = $1 AND lease_id = $3 AND task_id = $2
                 FOR UPDATE
             ), c AS (
@@ -98,7 +98,8 @@ public struct LeaseRepository {
             ), rel AS (
                 UPDATE leases SET released_at = now(), release_reason = 'completed'
                 FROM c
-                WHERE leases.tenant_id = $1 AND leases.lease_id = $3 AND leases.released_at IS NULL
+                WHERE leases.ctid = (SELECT row_ctid FROM l) -- the row locked above: a TID scan in every plan
+                  AND leases.tenant_id = $1 AND leases.lease_id = $3 AND leases.released_at IS NULL
                   AND c.valid AND c.status IN ('leased', 'running')
                 RETURNING leases.lease_id
             ), done AS (
@@ -132,7 +133,7 @@ public struct LeaseRepository {
     public func checkAndFail(tenantID: UUID, taskID: UUID, leaseID: UUID, workerID: String, error: JSON, retryable: Bool, maxBackoffSeconds: Int) throws -> FailOutcome {
         let rows = try db.query("""
             WITH l AS (
-                SELECT * FROM leases
+                SELECT ctid AS row_ctid, * FROM leases
                 WHERE tenant_id = $1 AND lease_id = $3 AND task_id = $2
                 FOR UPDATE
             ), c AS (
@@ -151,7 +152,8 @@ public struct LeaseRepository {
                 UPDATE leases SET released_at = now(),
                     release_reason = CASE WHEN c.requeue THEN 'requeued' ELSE 'failed' END
                 FROM c
-                WHERE leases.tenant_id = $1 AND leases.lease_id = $3 AND leases.released_at IS NULL
+                WHERE leases.ctid = (SELECT row_ctid FROM l) -- the row locked above: a TID scan in every plan
+                  AND leases.tenant_id = $1 AND leases.lease_id = $3 AND leases.released_at IS NULL
                   AND c.valid AND c.status IN ('leased', 'running')
                 RETURNING leases.lease_id
             ), done AS (

@@ -127,31 +127,39 @@ public struct ReceiptRepository {
 
     /// Inbox of a principal, oldest first, after the cursor receipt.
     public func listTo(tenantID: UUID, to: Principal, since: UUID?, limit: Int) throws -> [ReceiptRecord] {
+        var filters = SQLFilters(fixed: [tenantID, to.kind.rawValue, to.id])
+        filters.add(since, Self.after("r"))
         let rows = try db.query("""
             SELECT \(Self.columns) FROM receipts r
-            WHERE r.tenant_id = $1 AND r.to_kind = $2 AND r.to_id = $3
-              AND ($4::uuid IS NULL OR (r.created_at, r.receipt_id) >
-                   (SELECT c.created_at, c.receipt_id FROM receipts c WHERE c.tenant_id = $1 AND c.receipt_id = $4))
+            WHERE r.tenant_id = $1 AND r.to_kind = $2 AND r.to_id = $3\(filters.sql)
             ORDER BY r.created_at, r.receipt_id
-            LIMIT $5
-            """, [tenantID, to.kind.rawValue, to.id, since, limit])
+            LIMIT \(filters.bind(limit))
+            """, filters.binds)
         return try rows.map(Self.decode)
     }
 
+    /// Keyset condition: rows of `alias` after the cursor receipt in (created_at, receipt_id) order.
+    static func after(_ alias: String) -> (String) -> String {
+        { cursor in
+            "(\(alias).created_at, \(alias).receipt_id) > (SELECT x.created_at, x.receipt_id FROM receipts x WHERE x.tenant_id = $1 AND x.receipt_id = \(cursor))"
+        }
+    }
+
     public func ledger(tenantID: UUID, filter: LedgerFilter, since: UUID?, limit: Int) throws -> [ReceiptRecord] {
+        var filters = SQLFilters(fixed: [tenantID])
+        filters.add(filter.taskID) { "r.task_id = \($0)" }
+        filters.add(filter.leaseID) { "r.lease_id = \($0)" }
+        filters.add(filter.receiptType) { "r.receipt_type = \($0)" }
+        filters.add(filter.taskStatus?.rawValue) {
+            "EXISTS (SELECT 1 FROM tasks t WHERE t.tenant_id = r.tenant_id AND t.task_id = r.task_id AND t.status = \($0))"
+        }
+        filters.add(since, Self.after("r"))
         let rows = try db.query("""
             SELECT \(Self.columns) FROM receipts r
-            WHERE r.tenant_id = $1
-              AND ($2::uuid IS NULL OR r.task_id = $2)
-              AND ($3::uuid IS NULL OR r.lease_id = $3)
-              AND ($4::text IS NULL OR r.receipt_type = $4)
-              AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM tasks t WHERE t.tenant_id = r.tenant_id
-                                                AND t.task_id = r.task_id AND t.status = $5))
-              AND ($6::uuid IS NULL OR (r.created_at, r.receipt_id) >
-                   (SELECT c.created_at, c.receipt_id FROM receipts c WHERE c.tenant_id = $1 AND c.receipt_id = $6))
+            WHERE r.tenant_id = $1\(filters.sql)
             ORDER BY r.created_at, r.receipt_id
-            LIMIT $7
-            """, [tenantID, filter.taskID, filter.leaseID, filter.receiptType, filter.taskStatus?.rawValue, since, limit])
+            LIMIT \(filters.bind(limit))
+            """, filters.binds)
         return try rows.map(Self.decode)
     }
 
@@ -163,15 +171,15 @@ public struct ReceiptRepository {
         // One statement: a page of candidates in order from open_obligations (index range scan,
         // O(limit)), then ONE batched termination check of the whole page against the ledger's GIN
         // index (asyncgate_discharged, migrations/0004: RLS would otherwise forbid the index).
+        var filters = SQLFilters(fixed: [tenantID, to.kind.rawValue, to.id])
+        filters.add(since, Self.after("o"))
         let rows = try db.query("""
             WITH c AS (
                 SELECT o.tenant_id, o.receipt_id, o.created_at
                 FROM open_obligations o
-                WHERE o.tenant_id = $1 AND o.to_kind = $2 AND o.to_id = $3
-                  AND ($4::uuid IS NULL OR (o.created_at, o.receipt_id) >
-                       (SELECT x.created_at, x.receipt_id FROM receipts x WHERE x.tenant_id = $1 AND x.receipt_id = $4))
+                WHERE o.tenant_id = $1 AND o.to_kind = $2 AND o.to_id = $3\(filters.sql)
                 ORDER BY o.created_at, o.receipt_id
-                LIMIT $5
+                LIMIT \(filters.bind(limit))
             ), discharged AS (
                 SELECT asyncgate_discharged($1, ARRAY(SELECT receipt_id FROM c)) AS id
             )
@@ -180,7 +188,7 @@ public struct ReceiptRepository {
             JOIN receipts r ON r.tenant_id = c.tenant_id AND r.receipt_id = c.receipt_id
             WHERE c.receipt_id NOT IN (SELECT id FROM discharged WHERE id IS NOT NULL)
             ORDER BY c.created_at, c.receipt_id
-            """, [tenantID, to.kind.rawValue, to.id, since, limit])
+            """, filters.binds)
         return try rows.map(Self.decode)
     }
 

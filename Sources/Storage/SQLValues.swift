@@ -69,3 +69,31 @@ extension PostgresRow {
         PostgresError(code: .decodingFailed, sqlState: nil, message: "column \(column): expected non-null \(type)")
     }
 }
+
+/// Optional filters of a query, written only when present. The server's connections use generic
+/// plans (see `TenantScope.makePool`), and a generic plan cannot drop a `($n IS NULL OR …)` branch:
+/// a keyset cursor written that way is a filter, not an index condition, so page N would cost O(N).
+/// Each combination of present filters is its own statement text (and prepared statement), whose
+/// generic plan uses the index for every condition it has.
+struct SQLFilters {
+    private(set) var binds: [(any PostgresBindable)?]
+    private(set) var clauses: [String] = []
+
+    /// Starts after the statement's fixed parameters.
+    init(fixed: [(any PostgresBindable)?]) { binds = fixed }
+
+    /// The placeholder of a new parameter.
+    mutating func bind(_ value: (any PostgresBindable)?) -> String {
+        binds.append(value)
+        return "$\(binds.count)"
+    }
+
+    /// Adds `clause(placeholder)` when `value` is present.
+    mutating func add(_ value: (any PostgresBindable)?, _ clause: (String) -> String) {
+        guard let value else { return }
+        clauses.append(clause(bind(value)))
+    }
+
+    /// " AND a AND b", or "" with no filters.
+    var sql: String { clauses.map { " AND \($0)" }.joined() }
+}

@@ -144,14 +144,16 @@ public struct TaskRepository {
     /// Filters (capabilities ⊆ offered, accepted types) run in SQL before the LIMIT, so a claim never
     /// returns fewer tasks than are eligible; SKIP LOCKED makes concurrent claimers take disjoint rows.
     public func claimAvailable(tenantID: UUID, filter: ClaimFilter, workerID: String, workerInstanceID: String?, leaseIDs: [UUID], ttlSeconds: Int) throws -> [ClaimedTask] {
+        // Two statement texts, so each generic plan (TenantScope.makePool) walks its own index:
+        // tasks_leasable_by_type with accepted types, tasks_leasable without ($3 is NULL then).
+        let typeFilter = filter.acceptTypes == nil ? "AND $3::text[] IS NULL" : "AND type = ANY ($3::text[])"
         let rows = try db.query("""
             WITH c AS (
                 SELECT tenant_id, task_id, row_number() OVER () AS n
                 FROM (
                     SELECT tenant_id, task_id FROM tasks
                     WHERE tenant_id = $1 AND status = 'queued' AND next_eligible_at <= now()
-                      AND required_capabilities <@ $2::text[]
-                      AND ($3::text[] IS NULL OR type = ANY ($3::text[]))
+                      AND required_capabilities <@ $2::text[] \(typeFilter)
                     ORDER BY priority DESC, created_at, task_id
                     LIMIT $4
                     FOR UPDATE SKIP LOCKED
@@ -238,20 +240,19 @@ public struct TaskRepository {
     /// Newest first, keyset cursor on (created_at, task_id) of the cursor task: never skips rows that
     /// share a timestamp, stable under concurrent inserts.
     public func list(tenantID: UUID, filter: TaskListFilter) throws -> [TaskRecord] {
+        var filters = SQLFilters(fixed: [tenantID])
+        filters.add(filter.statuses.map { PGArray($0.map(\.rawValue)) }) { "t.status = ANY (\($0)::text[])" }
+        filters.add(filter.type) { "t.type = \($0)" }
+        filters.add(filter.createdByID) { "t.created_by_id = \($0)" }
+        filters.add(filter.cursor) {
+            "(t.created_at, t.task_id) < (SELECT c.created_at, c.task_id FROM tasks c WHERE c.tenant_id = $1 AND c.task_id = \($0))"
+        }
         let rows = try db.query("""
             SELECT \(Self.columns) FROM tasks t
-            WHERE t.tenant_id = $1
-              AND ($2::text[] IS NULL OR t.status = ANY ($2::text[]))
-              AND ($3::text IS NULL OR t.type = $3)
-              AND ($4::text IS NULL OR t.created_by_id = $4)
-              AND ($5::uuid IS NULL OR (t.created_at, t.task_id) <
-                   (SELECT c.created_at, c.task_id FROM tasks c WHERE c.tenant_id = $1 AND c.task_id = $5))
+            WHERE t.tenant_id = $1\(filters.sql)
             ORDER BY t.created_at DESC, t.task_id DESC
-            LIMIT $6
-            """, [
-                tenantID, filter.statuses.map { PGArray($0.map(\.rawValue)) }, filter.type, filter.createdByID,
-                filter.cursor, filter.limit,
-            ])
+            LIMIT \(filters.bind(filter.limit))
+            """, filters.binds)
         return try rows.map { try Self.decode($0) }
     }
 

@@ -21,12 +21,13 @@ struct Options: Sendable {
           cycle         create -> claim -> complete by N concurrent workers (jobs/s)
           drain         pre-create --tasks tasks, then drain them with max_tasks=10 claims
           obligations   GET /v1/obligations/open?limit=200 latency (seed the ledger first)
+          latency       create -> claim with workers already waiting in long-poll claims
 
         options:
           --url URL            server base URL (default http://127.0.0.1:8080; loopback only)
           --seconds S          measured duration (default 15)
           --warmup S           unmeasured warm-up before it (default 2)
-          --workers N          concurrent connections/threads (default 32; obligations: 1)
+          --workers N          concurrent connections/threads (default 32; obligations, latency: 1)
           --tasks N            drain: tasks to pre-create (default 20000)
           --principal ID       obligations: the agent whose obligations are read (default bench-agent)
           --expect-open N      obligations: the number of open obligations seeded (checks each page)
@@ -77,7 +78,7 @@ struct Options: Sendable {
             }
         }
         if scenario.isEmpty { throw Invalid(description: "") }
-        if scenario == "obligations", !workersGiven { workers = 1 }
+        if scenario == "obligations" || scenario == "latency", !workersGiven { workers = 1 }
         guard workers >= 1, workers <= 1024, seconds > 0, warmup >= 0 else { throw Invalid(description: "out-of-range option") }
     }
 }

@@ -236,3 +236,63 @@ func obligations(_ o: Options) -> Report {
         return tally
     }
 }
+
+/// Wake-up latency (performance issue): `--workers` workers wait in long-poll claims
+/// (`wait_seconds` 30); one creator creates a task only once the previous one was handled and the
+/// workers had time to park again, so a worker is always already waiting. Measured per task: from
+/// just before the create request is sent to the moment a worker holds the claim response (the send
+/// instant travels in the payload; one process, one monotonic clock).
+func latency(_ o: Options) -> Report {
+    let type = "bench.latency.\(UInt32.random(in: 0...UInt32.max))"
+    let handled = DispatchSemaphore(value: 0)
+    let stop = Atomic<Bool>(false)
+    let window = Window(warmupSeconds: o.warmup, seconds: o.seconds)
+    var cpu = CPUWindow(serverPID: o.serverPID, postgresPID: o.postgresPID)
+    let workersDone = DispatchGroup()
+    let workerTallies = Mutex<Tally>(Tally())
+    for index in 0..<o.workers {
+        workersDone.enter()
+        let thread = Thread {
+            var tally = Tally()
+            let c = HTTPConnection(host: o.host, port: o.port)
+            let worker = "bench-l\(index)"
+            let claimBody = #"{"worker_id":"\#(worker)","accept_types":["\#(type)"],"max_tasks":1,"lease_ttl_seconds":60,"wait_seconds":2}"#
+            while !stop.load(ordering: .relaxed) {
+                guard let r = timed(&tally, "claim (long-poll)", Window(warmupSeconds: 0, seconds: 0), { try c.post("/v1/leases/claim", json: claimBody) }),
+                      r.status == 200 else { continue }
+                let received = now()
+                guard let tasks = claimed(r) else { tally.error("claim: unexpected body: \(describe(r))"); continue }
+                guard let t = tasks.first else { continue }  // the wait ran out: wait again
+                if let sent = jsonInts(r.body, key: "sent_ns").first, window.counts(received) {
+                    tally.record("create->claim", received - UInt64(sent))
+                }
+                finish(t, worker: worker, c, &tally, window)
+                handled.signal()
+            }
+            workerTallies.withLock { $0.merge(tally) }
+            workersDone.leave()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+    var tally = Tally()
+    let c = HTTPConnection(host: o.host, port: o.port)
+    usleep(200_000)  // let the workers park
+    var cpuStarted = false
+    var n = 0
+    while window.open {
+        if !cpuStarted, now() >= window.measureFrom { cpu.begin(); cpuStarted = true }
+        n += 1
+        let body = #"{"type":"\#(type)","payload":{"n":\#(n),"sent_ns":\#(now())}}"#
+        guard let r = timed(&tally, "create", window, { try c.post(createPath, json: body) }), r.status == 200 else { continue }
+        if handled.wait(timeout: .now() + 5) == .timedOut { tally.error("task \(n) was not claimed within 5 s") }
+        usleep(5_000)  // the worker completes, claims again and parks before the next create
+    }
+    if !cpuStarted { cpu.begin() }
+    let usage = cpu.end()
+    stop.store(true, ordering: .relaxed)
+    workersDone.wait()
+    tally.merge(workerTallies.withLock { $0 })
+    return Report(title: "latency: create -> claim with \(o.workers) worker(s) already waiting (long-poll)", tally: tally,
+                  seconds: o.seconds, rateOp: "create->claim", unit: "tasks/s", cpu: usage)
+}

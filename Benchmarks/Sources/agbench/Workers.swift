@@ -96,6 +96,31 @@ func jsonStrings(_ body: [UInt8], key: String) -> [String] {
 
 func jsonString(_ body: [UInt8], key: String) -> String? { jsonStrings(body, key: key).first }
 
+/// The non-negative integer values of every `"key": 123` occurrence, in order.
+func jsonInts(_ body: [UInt8], key: String) -> [Int] {
+    let needle = Array("\"\(key)\"".utf8)
+    var found: [Int] = []
+    var i = 0
+    let n = body.count
+    outer: while i + needle.count <= n {
+        for j in 0..<needle.count where body[i + j] != needle[j] {
+            i += 1
+            continue outer
+        }
+        var k = i + needle.count
+        while k < n, body[k] == 32 { k += 1 }
+        guard k < n, body[k] == UInt8(ascii: ":") else { i += 1; continue }
+        k += 1
+        while k < n, body[k] == 32 { k += 1 }
+        var value = 0
+        let start = k
+        while k < n, body[k] >= 48, body[k] <= 57 { value = value &* 10 &+ Int(body[k] - 48); k += 1 }
+        if k > start { found.append(value) }
+        i = k
+    }
+    return found
+}
+
 func contains(_ body: [UInt8], _ text: String) -> Bool {
     let needle = Array(text.utf8)
     guard needle.count <= body.count else { return false }

@@ -22,6 +22,7 @@ case "create": outcome = create(options)
 case "cycle": outcome = cycle(options)
 case "drain": outcome = drain(options)
 case "obligations": outcome = obligations(options)
+case "latency": outcome = latency(options)
 default:
     print("agbench: unknown scenario \(options.scenario)\n\n\(Options.usage)")
     exit(2)
