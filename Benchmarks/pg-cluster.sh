@@ -21,7 +21,8 @@ case "$cmd" in
     chmod 755 "$dir"
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     "${run[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C >/dev/null
-    printf "listen_addresses = ''\nunix_socket_directories = '%s'\nmax_connections = 300\nshared_buffers = 512MB\nmax_wal_size = 4GB\nsynchronous_commit = %s\njit = off\n" \
+    # autovacuum_naptime as in AsyncGate's embedded cluster (see migrations/0006).
+    printf "listen_addresses = ''\nunix_socket_directories = '%s'\nmax_connections = 300\nshared_buffers = 512MB\nmax_wal_size = 4GB\nsynchronous_commit = %s\njit = off\nautovacuum_naptime = 10s\n" \
       "$dir" "$sync" >> "$dir/data/postgresql.conf"
     # Extra settings, e.g. PG_CLUSTER_CONF="log_min_duration_statement = 100" to see slow statements.
     if [ -n "${PG_CLUSTER_CONF:-}" ]; then printf '%s\n' "$PG_CLUSTER_CONF" >> "$dir/data/postgresql.conf"; fi

@@ -36,10 +36,11 @@ extension PostgresConnection {
     /// Queues `sql` to run as the last work of the enclosing `transaction`, in the same round trip
     /// as its COMMIT (or in front of the next statement, if the body sends another one). Its
     /// result is not returned, and its error is thrown by whatever sends it (usually
-    /// `transaction`, which then rolls back). Outside a transaction, or inside a savepoint (whose
-    /// failure must stay inside it), it runs at once.
+    /// `transaction`, which then rolls back). Inside pipelined savepoints it goes out with the
+    /// innermost one's RELEASE, so its failure stays inside that savepoint. Outside a transaction,
+    /// or inside a plain savepoint, it runs at once.
     public func queryBeforeCommit(_ sql: String, _ binds: [(any PostgresBindable)?] = []) throws {
-        guard transactionOpen, savepointDepth == 0 else {
+        guard transactionOpen, savepointDepth == pipelinedSavepointDepth else {
             try query(sql, binds)
             return
         }
@@ -135,6 +136,7 @@ extension PostgresConnection {
             slots.append(.step(index))
         }
         if sent { sent = PQpipelineSync(handle) == 1 }
+        roundTrips += 1
         guard sent else { throw abandon(handle, "sending the pipeline failed") }
 
         var outcomes = [PipelineOutcome](repeating: .aborted, count: steps.count)

@@ -78,10 +78,19 @@ extension PostgresConnection {
 
     /// Runs `body` inside `SAVEPOINT s_n`: RELEASE on success, ROLLBACK TO (then RELEASE) if it
     /// throws, so the enclosing transaction stays usable. Nests. Only valid inside `transaction`.
+    ///
+    /// `pipelined`: SAVEPOINT is not sent on its own but in the same round trip as the body's first
+    /// statement, and statements the body queues with `queryBeforeCommit` go out together with
+    /// RELEASE at its end — a body of one `query` plus one `queryBeforeCommit` costs two round
+    /// trips instead of four. Everything the savepoint sent is settled before it returns, so a
+    /// failure is always reported by the savepoint that caused it (a batch item never takes the
+    /// blame, or the credit, for its neighbour).
     @discardableResult
-    public func savepoint<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        try flushPendingSteps()
-        guard transactionStatus == PQTRANS_INTRANS else {
+    public func savepoint<T>(pipelined: Bool = false, _ body: (PostgresConnection) throws -> T) throws -> T {
+        if !pipelined { try flushPendingSteps() }
+        guard transactionOpen, transactionStatus != PQTRANS_INERROR,
+              pipelined || transactionStatus == PQTRANS_INTRANS
+        else {
             throw PostgresError(
                 code: .misuse,
                 message: transactionStatus == PQTRANS_INERROR
@@ -91,26 +100,60 @@ extension PostgresConnection {
             )
         }
         savepointDepth += 1
-        defer { savepointDepth -= 1 }
+        if pipelined { pipelinedSavepointDepth += 1 }
+        defer {
+            savepointDepth -= 1
+            if pipelined { pipelinedSavepointDepth -= 1 }
+        }
         let name = "s_\(savepointDepth)"
-        try run("SAVEPOINT \(name)", context: "SAVEPOINT")
+        let mark = pendingSteps.count
+        if pipelined {
+            pendingSteps.append(.control("SAVEPOINT \(name)"))
+        } else {
+            try run("SAVEPOINT \(name)", context: "SAVEPOINT")
+        }
         let value: T
         do {
             value = try body(self)
+            if transactionStatus == PQTRANS_INERROR {
+                throw PostgresError(
+                    code: .queryFailed, sqlState: "25P02",
+                    message: "savepoint body swallowed an error; rolled back to the savepoint",
+                    context: "RELEASE SAVEPOINT"
+                )
+            }
+            if pipelined {
+                if pendingSteps.count == mark + 1, isUnsentSavepoint(name, at: mark) {
+                    pendingSteps.removeLast()  // the body sent and queued nothing: forget the SAVEPOINT
+                    return value
+                }
+                _ = try runPipeline(takePendingSteps() + [.control("RELEASE SAVEPOINT \(name)")])
+            } else {
+                try run("RELEASE SAVEPOINT \(name)", context: "RELEASE SAVEPOINT")
+            }
         } catch {
-            rollbackAfterFailure("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)", context: "ROLLBACK TO SAVEPOINT")
+            abandonSavepoint(name, pipelined: pipelined, mark: mark)
             throw error
         }
-        if transactionStatus == PQTRANS_INERROR {
-            rollbackAfterFailure("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)", context: "ROLLBACK TO SAVEPOINT")
-            throw PostgresError(
-                code: .queryFailed, sqlState: "25P02",
-                message: "savepoint body swallowed an error; rolled back to the savepoint",
-                context: "RELEASE SAVEPOINT"
-            )
-        }
-        try run("RELEASE SAVEPOINT \(name)", context: "RELEASE SAVEPOINT")
         return value
+    }
+
+    /// Whether this savepoint's SAVEPOINT is still queued at `mark` (the body has sent nothing yet:
+    /// its first round trip takes every queued step).
+    private func isUnsentSavepoint(_ name: String, at mark: Int) -> Bool {
+        guard pendingSteps.count > mark, case .control(let sql) = pendingSteps[mark] else { return false }
+        return sql == "SAVEPOINT \(name)"
+    }
+
+    /// After a failed savepoint body: forget what it queued; roll back to the savepoint if it was
+    /// ever sent (a pipelined SAVEPOINT still waiting in the queue never was).
+    private func abandonSavepoint(_ name: String, pipelined: Bool, mark: Int) {
+        if pipelined, isUnsentSavepoint(name, at: mark) {
+            pendingSteps.removeSubrange(mark...)
+            return
+        }
+        if pipelined { pendingSteps.removeAll() }
+        rollbackAfterFailure("ROLLBACK TO SAVEPOINT \(name); RELEASE SAVEPOINT \(name)", context: "ROLLBACK TO SAVEPOINT")
     }
 
     /// Executes a fixed control statement; errors carry `context`. Returns the command tag.
@@ -118,6 +161,7 @@ extension PostgresConnection {
     private func run(_ sql: String, context: String) throws -> String {
         do {
             let handle = try liveHandle()
+            roundTrips += 1
             return try check(PQexec(handle, sql)).commandTag
         } catch var error as PostgresError {
             error.context = context

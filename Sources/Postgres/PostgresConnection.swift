@@ -15,6 +15,11 @@ public final class PostgresConnection: @unchecked Sendable {
     var statements: [String: String] = [:]
     var nextStatementNumber = 1
     var savepointDepth = 0
+    /// Round trips to the server so far (each simple query, prepare, execute or pipeline sync):
+    /// lets tests pin down how many an operation costs.
+    public internal(set) var roundTrips = 0
+    /// How many of the open savepoints are pipelined (their queued statements go out with RELEASE).
+    var pipelinedSavepointDepth = 0
     /// True between `transaction`'s start and its COMMIT/ROLLBACK.
     var transactionOpen = false
     /// Steps held back to ride along with the next round trip: a deferred BEGIN (pipelined
@@ -115,6 +120,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public func execute(_ sql: String) throws {
         try flushPendingSteps()
         let handle = try liveHandle()
+        roundTrips += 1
         _ = try check(PQexec(handle, sql))
     }
 
@@ -126,6 +132,7 @@ public final class PostgresConnection: @unchecked Sendable {
     private func executePrepared(_ sql: String, _ values: [String?]) throws -> PostgresResult {
         let handle = try liveHandle()
         let name = try preparedName(for: sql, handle)
+        roundTrips += 1
         let result = withCStringArray(values) { pointers in
             PQexecPrepared(handle, name, Int32(pointers.count), pointers, nil, nil, 0)
         }
@@ -141,6 +148,7 @@ public final class PostgresConnection: @unchecked Sendable {
         let name = "s\(nextStatementNumber)"
         nextStatementNumber += 1
         // nParams 0: the server infers parameter types from the statement.
+        roundTrips += 1
         _ = try check(PQprepare(handle, name, sql, 0, nil))
         statements[sql] = name
         return name

@@ -201,6 +201,9 @@ public final class EmbeddedPostgres: @unchecked Sendable {
             "random_page_cost": "1.1",
             // JIT compilation costs more than it saves on short OLTP queries.
             "jit": "off",
+            // A queue churns: look for tables to vacuum every 10 s, not every minute (the
+            // per-table thresholds and their measurement are in migrations/0006).
+            "autovacuum_naptime": "'10s'",
             "timezone": "'UTC'",
             "log_timezone": "'UTC'",
             "logging_collector": "off",

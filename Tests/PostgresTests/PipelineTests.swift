@@ -248,4 +248,73 @@ struct PipelineTests {
         }
         #expect(try names(connection) == ["o", "seed"])
     }
+
+    // MARK: pipelined savepoints
+
+    @Test func pipelinedSavepointsCostTwoRoundTripsPerItem() throws {
+        let (_, connection) = try setUp()
+        defer { connection.close() }
+        _ = try connection.query("INSERT INTO items VALUES ($1)", ["warm"])  // prepare the statement
+        _ = try connection.query("DELETE FROM items")
+        let before = connection.roundTrips
+        try connection.transaction(pipelined: true) { tx in
+            for name in ["a", "b", "c"] {
+                try tx.savepoint(pipelined: true) { sp in
+                    try sp.query("INSERT INTO items VALUES ($1)", [name])
+                    try sp.queryBeforeCommit("INSERT INTO items VALUES ($1)", [name + "-receipt"])
+                }
+            }
+        }
+        // BEGIN+SAVEPOINT+insert, then receipt+RELEASE, per item; COMMIT alone.
+        #expect(connection.roundTrips - before == 3 * 2 + 1)
+        #expect(try names(connection) == ["a", "a-receipt", "b", "b-receipt", "c", "c-receipt"])
+    }
+
+    @Test func aFailingPipelinedSavepointUndoesOnlyItsOwnWork() throws {
+        let (_, connection) = try setUp()
+        defer { connection.close() }
+        try connection.transaction(pipelined: true) { tx in
+            try tx.savepoint(pipelined: true) { sp in
+                try sp.query("INSERT INTO items VALUES ($1)", ["first"])
+                try sp.queryBeforeCommit("INSERT INTO items VALUES ($1)", ["first-receipt"])
+            }
+            // Fails in its own statement (duplicate key): only it is undone.
+            do {
+                try tx.savepoint(pipelined: true) { sp in try sp.query("INSERT INTO items VALUES ($1)", ["first"]) }
+                Issue.record("expected a unique violation")
+            } catch let error as PostgresError {
+                #expect(error.isUniqueViolation)
+            }
+            // Fails in the statement queued for RELEASE: its own insert is undone with it.
+            do {
+                try tx.savepoint(pipelined: true) { sp in
+                    try sp.query("INSERT INTO items VALUES ($1)", ["second"])
+                    try sp.queryBeforeCommit("INSERT INTO items VALUES ($1)", ["first-receipt"])
+                }
+                Issue.record("expected a unique violation at RELEASE")
+            } catch let error as PostgresError {
+                #expect(error.isUniqueViolation)
+            }
+            // Throws before sending anything: nothing was sent, nothing to undo.
+            struct Refused: Error {}
+            #expect(throws: Refused.self) {
+                try tx.savepoint(pipelined: true) { sp in
+                    try sp.queryBeforeCommit("INSERT INTO items VALUES ($1)", ["never"])
+                    throw Refused()
+                }
+            }
+            try tx.savepoint(pipelined: true) { sp in try sp.query("INSERT INTO items VALUES ($1)", ["third"]) }
+        }
+        #expect(try names(connection) == ["first", "first-receipt", "third"])
+    }
+
+    @Test func anEmptyPipelinedSavepointSendsNothing() throws {
+        let (_, connection) = try setUp()
+        defer { connection.close() }
+        let before = connection.roundTrips
+        try connection.transaction(pipelined: true) { tx in
+            try tx.savepoint(pipelined: true) { _ in }
+        }
+        #expect(connection.roundTrips == before)
+    }
 }
