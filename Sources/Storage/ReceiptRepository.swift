@@ -133,7 +133,7 @@ public struct ReceiptRepository {
             SELECT \(Self.columns) FROM receipts r
             WHERE r.tenant_id = $1 AND r.to_kind = $2 AND r.to_id = $3\(filters.sql)
             ORDER BY r.created_at, r.receipt_id
-            LIMIT \(filters.bind(limit))
+            LIMIT \(max(0, limit))
             """, filters.binds)
         return try rows.map(Self.decode)
     }
@@ -158,7 +158,7 @@ public struct ReceiptRepository {
             SELECT \(Self.columns) FROM receipts r
             WHERE r.tenant_id = $1\(filters.sql)
             ORDER BY r.created_at, r.receipt_id
-            LIMIT \(filters.bind(limit))
+            LIMIT \(max(0, limit))
             """, filters.binds)
         return try rows.map(Self.decode)
     }
@@ -179,7 +179,7 @@ public struct ReceiptRepository {
                 FROM open_obligations o
                 WHERE o.tenant_id = $1 AND o.to_kind = $2 AND o.to_id = $3\(filters.sql)
                 ORDER BY o.created_at, o.receipt_id
-                LIMIT \(filters.bind(limit))
+                LIMIT \(max(0, limit))
             ), discharged AS (
                 SELECT asyncgate_discharged($1, ARRAY(SELECT receipt_id FROM c)) AS id
             )
@@ -197,8 +197,8 @@ public struct ReceiptRepository {
         let rows = try db.query("""
             SELECT \(Self.columns) FROM receipts r
             WHERE r.tenant_id = $1 AND r.to_kind = $2 AND r.to_id = $3 AND r.receipt_type = $4
-            ORDER BY r.created_at, r.receipt_id LIMIT $5
-            """, [tenantID, to.kind.rawValue, to.id, type, limit])
+            ORDER BY r.created_at, r.receipt_id LIMIT \(max(0, limit))
+            """, [tenantID, to.kind.rawValue, to.id, type])
         return try rows.map(Self.decode)
     }
 

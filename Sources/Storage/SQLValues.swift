@@ -74,7 +74,11 @@ extension PostgresRow {
 /// plans (see `TenantScope.makePool`), and a generic plan cannot drop a `($n IS NULL OR …)` branch:
 /// a keyset cursor written that way is a filter, not an index condition, so page N would cost O(N).
 /// Each combination of present filters is its own statement text (and prepared statement), whose
-/// generic plan uses the index for every condition it has.
+/// generic plan uses the index for every condition it has. Page sizes are written into the text
+/// as integer literals for the same reason: for `LIMIT $n` a generic plan assumes 10 % of the
+/// matching rows and may sort them all instead of walking the index (measured: the obligations
+/// page cost 11.8 ms of PostgreSQL CPU at 10,000 open obligations). Few distinct page sizes are
+/// used in practice, and the statement cache is bounded.
 struct SQLFilters {
     private(set) var binds: [(any PostgresBindable)?]
     private(set) var clauses: [String] = []

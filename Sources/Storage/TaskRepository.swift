@@ -146,6 +146,8 @@ public struct TaskRepository {
     public func claimAvailable(tenantID: UUID, filter: ClaimFilter, workerID: String, workerInstanceID: String?, leaseIDs: [UUID], ttlSeconds: Int) throws -> [ClaimedTask] {
         // Two statement texts, so each generic plan (TenantScope.makePool) walks its own index:
         // tasks_leasable_by_type with accepted types, tasks_leasable without ($3 is NULL then).
+        // The LIMIT is written into the text (an Int, 1...100): a generic plan guesses 10 % of the
+        // queue for `LIMIT $n` and could trade the ordered index walk for a sort of the backlog.
         let typeFilter = filter.acceptTypes == nil ? "AND $3::text[] IS NULL" : "AND type = ANY ($3::text[])"
         let rows = try db.query("""
             WITH c AS (
@@ -155,12 +157,12 @@ public struct TaskRepository {
                     WHERE tenant_id = $1 AND status = 'queued' AND next_eligible_at <= now()
                       AND required_capabilities <@ $2::text[] \(typeFilter)
                     ORDER BY priority DESC, created_at, task_id
-                    LIMIT $4
+                    LIMIT \(max(0, filter.limit))
                     FOR UPDATE SKIP LOCKED
                 ) picked
             ), l AS (
                 INSERT INTO leases (tenant_id, lease_id, task_id, worker_id, worker_instance_id, acquired_at, expires_at)
-                SELECT c.tenant_id, ($5::uuid[])[c.n], c.task_id, $6, $7, now(), now() + make_interval(secs => $8)
+                SELECT c.tenant_id, ($4::uuid[])[c.n], c.task_id, $5, $6, now(), now() + make_interval(secs => $7)
                 FROM c
                 RETURNING task_id, lease_id, expires_at
             ), u AS (
@@ -172,7 +174,7 @@ public struct TaskRepository {
             FROM u t JOIN l ON l.task_id = t.task_id
             ORDER BY t.priority DESC, t.created_at, t.task_id
             """, [
-                tenantID, PGArray(filter.capabilities), filter.acceptTypes.map { PGArray($0) }, filter.limit,
+                tenantID, PGArray(filter.capabilities), filter.acceptTypes.map { PGArray($0) },
                 PGArray(leaseIDs.map { $0.lowercasedString }), workerID, workerInstanceID, ttlSeconds,
             ])
         return try rows.map { row in
@@ -251,7 +253,7 @@ public struct TaskRepository {
             SELECT \(Self.columns) FROM tasks t
             WHERE t.tenant_id = $1\(filters.sql)
             ORDER BY t.created_at DESC, t.task_id DESC
-            LIMIT \(filters.bind(filter.limit))
+            LIMIT \(max(0, filter.limit))
             """, filters.binds)
         return try rows.map { try Self.decode($0) }
     }
