@@ -208,21 +208,31 @@ extension Engine {
     }
 
     func completeOne(_ db: PostgresConnection, _ caller: Caller, _ item: CompleteItem, body: JSON) throws {
-        let ref = item.ref
         // Happy path: check, lease release and task update are one statement; the receipts go
         // with COMMIT. Anything else reads the check to explain (or recognise a repeat).
         let (check, written) = try LeaseRepository(db).checkAndComplete(
-            tenantID: caller.tenantID, taskID: ref.taskID, leaseID: ref.leaseID, workerID: ref.workerID,
+            tenantID: caller.tenantID, taskID: item.ref.taskID, leaseID: item.ref.leaseID, workerID: item.ref.workerID,
             result: item.result, artifacts: item.artifacts)
-        if !written {
-            do {
-                try Self.validateLease(check, ref)
-            } catch let error as EngineError where error.code == .leaseInvalidOrExpired {
-                if try isRepeat(db, caller, ref, releaseReason: "completed") { return }
-                throw error
-            }
-            throw EngineError(.invalidTransition, "task is not leased or running")
+        guard written else { return try explainUnwrittenCompletion(db, caller, item.ref, check) }
+        try appendAtCommit(db, tenant: caller.tenantID, try completionReceipts(item, check, body: body))
+    }
+
+    /// A completion whose check failed wrote nothing: the error that says why, or nothing when it is
+    /// a client retry of a completion that already committed (answered as success).
+    func explainUnwrittenCompletion(_ db: PostgresConnection, _ caller: Caller, _ ref: LeaseRef, _ check: LeaseCheck) throws {
+        do {
+            try Self.validateLease(check, ref)
+        } catch let error as EngineError where error.code == .leaseInvalidOrExpired {
+            if try isRepeat(db, caller, ref, releaseReason: "completed") { return }
+            throw error
         }
+        throw EngineError(.invalidTransition, "task is not leased or running")
+    }
+
+    /// The receipts of a written completion: `task.completed` (parents = the obligation, or none when
+    /// the completion is not locatable), `task.result_ready`, and a `system.anomaly` when not locatable.
+    func completionReceipts(_ item: CompleteItem, _ check: LeaseCheck, body: JSON) throws -> [NewReceipt] {
+        let ref = item.ref
         guard let owner = check.owner, let assigned = check.assignedReceiptID else { throw EngineError(.internal, "task row incomplete") }
         let completed = NewReceipt(type: .taskCompleted, from: ref.worker, to: owner, taskID: ref.taskID, leaseID: ref.leaseID,
                                    parents: item.isLocatable ? [assigned] : [], body: body)
@@ -236,7 +246,7 @@ extension Engine {
                                               "message": "task.completed carried neither artifacts nor delivery_proof; the obligation stays open"]))
             counters.anomalies.add(1, ordering: .relaxed)
         }
-        try appendAtCommit(db, tenant: caller.tenantID, receipts)
+        return receipts
     }
 
     /// Failure: retryable with attempts left → requeued (attempt + 1, exponential backoff) with a

@@ -114,6 +114,74 @@ public struct LeaseRepository {
         return (try Self.decodeCheck(rows.first), (rows.first?.int(17) ?? 0) == 1)
     }
 
+    /// One item of `checkAndCompleteMany`.
+    public struct CompletionInput: Sendable {
+        public var taskID: UUID
+        public var leaseID: UUID
+        public var workerID: String
+        public var result: JSON
+        public var artifacts: JSON?
+        public init(taskID: UUID, leaseID: UUID, workerID: String, result: JSON, artifacts: JSON?) {
+            self.taskID = taskID; self.leaseID = leaseID; self.workerID = workerID; self.result = result; self.artifacts = artifacts
+        }
+    }
+
+    /// `checkAndComplete` for a whole batch in ONE statement: every item is checked on its own and
+    /// only the items that pass are written (lease released, task succeeded); the others write
+    /// nothing, so one stale lease never undoes its neighbours. Leases are locked in `lease_id`
+    /// order, then tasks, as everywhere else. Items must name distinct tasks. Returns, in input
+    /// order, each item's check and whether it was written.
+    public func checkAndCompleteMany(tenantID: UUID, _ items: [CompletionInput]) throws -> [(check: LeaseCheck, completed: Bool)] {
+        guard !items.isEmpty else { return [] }
+        let rows = try db.query("""
+            WITH input AS (
+                SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])
+                    WITH ORDINALITY AS i(task_id, lease_id, worker_id, result, artifacts, ord)
+            ), l AS (
+                SELECT leases.ctid AS row_ctid, leases.*
+                FROM input i JOIN leases ON leases.tenant_id = $1 AND leases.lease_id = i.lease_id AND leases.task_id = i.task_id
+                ORDER BY leases.lease_id
+                FOR UPDATE OF leases
+            ), c AS (
+                SELECT i.ord, i.task_id AS item_task_id, i.result, i.artifacts, l.row_ctid,
+                       t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
+                       t.max_attempts, t.retry_backoff_seconds,
+                       \(Self.leaseColumns), l.released_at, l.release_reason,
+                       (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = i.worker_id) AS valid
+                FROM input i
+                LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = i.task_id
+                LEFT JOIN l ON l.lease_id = i.lease_id AND l.task_id = i.task_id
+            ), rel AS (
+                UPDATE leases SET released_at = now(), release_reason = 'completed'
+                FROM c
+                WHERE leases.ctid = c.row_ctid -- the rows locked above: TID scans in every plan
+                  AND leases.tenant_id = $1 AND leases.released_at IS NULL
+                  AND c.valid AND c.status IN ('leased', 'running')
+                RETURNING leases.task_id
+            ), done AS (
+                UPDATE tasks t SET status = 'succeeded', outcome = 'succeeded', result = c.result, artifacts = c.artifacts,
+                    completed_at = now(), updated_at = now()
+                FROM c JOIN rel ON rel.task_id = c.item_task_id
+                WHERE t.tenant_id = $1 AND t.task_id = c.item_task_id AND t.status IN ('leased', 'running')
+                RETURNING t.task_id
+            )
+            SELECT c.status, c.created_by_kind, c.created_by_id, c.assigned_receipt_id, c.attempt, c.max_attempts,
+                   c.retry_backoff_seconds, c.lease_id, c.task_id, c.worker_id, c.worker_instance_id, c.acquired_at,
+                   c.expires_at, c.renewal_count, c.released_at, c.release_reason, c.valid,
+                   EXISTS (SELECT 1 FROM done WHERE done.task_id = c.item_task_id)
+            FROM c ORDER BY c.ord
+            """, [
+                tenantID, PGArray(items.map { $0.taskID.lowercasedString }), PGArray(items.map { $0.leaseID.lowercasedString }),
+                PGArray(items.map { $0.workerID }),
+                PGArray(items.map { String(decoding: $0.result.serialized(), as: UTF8.self) }),
+                PGArray(items.map { $0.artifacts.map { String(decoding: $0.serialized(), as: UTF8.self) } }),
+            ])
+        guard rows.count == items.count else {
+            throw PostgresError(code: .decodingFailed, sqlState: nil, message: "batch completion returned \(rows.count) rows for \(items.count) items")
+        }
+        return try rows.map { row in (try Self.decodeCheck(row), row.bool(17) ?? false) }
+    }
+
     /// What `checkAndFail` decided and wrote.
     public struct FailOutcome: Sendable {
         public var check: LeaseCheck

@@ -151,9 +151,9 @@ public struct TaskRepository {
         let typeFilter = filter.acceptTypes == nil ? "AND $3::text[] IS NULL" : "AND type = ANY ($3::text[])"
         let rows = try db.query("""
             WITH c AS (
-                SELECT tenant_id, task_id, row_number() OVER () AS n
+                SELECT tenant_id, task_id, row_ctid, row_number() OVER () AS n
                 FROM (
-                    SELECT tenant_id, task_id FROM tasks
+                    SELECT tenant_id, task_id, ctid AS row_ctid FROM tasks
                     WHERE tenant_id = $1 AND status = 'queued' AND next_eligible_at <= now()
                       AND required_capabilities <@ $2::text[] \(typeFilter)
                     ORDER BY priority DESC, created_at, task_id
@@ -167,7 +167,9 @@ public struct TaskRepository {
                 RETURNING task_id, lease_id, expires_at
             ), u AS (
                 UPDATE tasks t SET status = 'leased', updated_at = now()
-                FROM c WHERE t.tenant_id = c.tenant_id AND t.task_id = c.task_id
+                -- the rows locked above, by ctid: a TID scan in every plan (a generic plan made while
+                -- the table was empty joined a sequential scan of it here, measured at 2 ms per claim)
+                FROM c WHERE t.ctid = c.row_ctid AND t.tenant_id = c.tenant_id AND t.task_id = c.task_id
                 RETURNING t.*
             )
             SELECT \(Self.columns), l.lease_id, l.expires_at

@@ -1,6 +1,7 @@
 import Domain
 import Engine
 import Foundation
+import Synchronization
 import JSON
 import Testing
 import TestSupport
@@ -43,6 +44,113 @@ import TestSupport
         #expect(try f.task(claimed[2].task.taskID).status == .leased, "the stale item changed nothing")
         #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.completed'") == 4)
         #expect(try f.openObligations().count == 1)
+    }
+
+    /// Every way an item of a set-based batch can go wrong, next to items that pass: each is
+    /// reported on its own, the failures write nothing, and the passing items are written once.
+    @Test func completeManySetPathReportsEachItemAndWritesOnlyThePassingOnes() throws {
+        let f = try EngineFixture()
+        for _ in 0..<6 { _ = try f.create() }
+        let queued = try f.create()
+        var input = ClaimInput(worker: Principal(kind: .worker, id: "w1")); input.maxTasks = 6
+        let claimed = try f.engine.claim(shared, input)
+        #expect(claimed.count == 6)
+        // claimed[0]: completed before (the batch item is a client retry: ok, nothing written again)
+        try f.engine.complete(shared, f.ref(claimed[0]), result: ["n": 0], artifacts: [["uri": "a"]], deliveryProof: nil)
+        // claimed[1]: running (started) — completes normally
+        _ = try f.engine.startTask(shared, f.ref(claimed[1]))
+        // claimed[2]: expired lease
+        try f.expireLease(claimed[2].leaseID)
+        // claimed[3]: not locatable — stored without parents, an anomaly, the obligation stays open
+        // claimed[4]: the lease of claimed[5] named with claimed[4]'s task
+        // claimed[5]: plain success
+        let ok: JSON = [["uri": "x"]]
+        let items = [
+            CompleteItem(ref: f.ref(claimed[0]), result: ["n": 0], artifacts: [["uri": "a"]], deliveryProof: nil),
+            CompleteItem(ref: f.ref(claimed[1]), result: ["n": 1], artifacts: ok, deliveryProof: nil),
+            CompleteItem(ref: f.ref(claimed[2]), result: ["n": 2], artifacts: ok, deliveryProof: nil),
+            CompleteItem(ref: f.ref(claimed[3]), result: ["n": 3], artifacts: nil, deliveryProof: nil),
+            CompleteItem(ref: LeaseRef(taskID: claimed[4].task.taskID, leaseID: claimed[5].leaseID, workerID: "w1"),
+                         result: ["n": 4], artifacts: ok, deliveryProof: nil),
+            CompleteItem(ref: f.ref(claimed[5]), result: ["n": 5], artifacts: ok, deliveryProof: nil),
+            CompleteItem(ref: LeaseRef(taskID: queued, leaseID: UUID(), workerID: "w1"), result: [:], artifacts: ok, deliveryProof: nil),
+        ]
+        let results = try f.engine.completeMany(shared, items)
+        for i in [0, 1, 3, 5] { #expect((try? results[i].get()) != nil, "item \(i) should succeed") }
+        for i in [2, 4, 6] {
+            guard case .failure(let e) = results[i] else { Issue.record("item \(i) should fail"); continue }
+            #expect(e.code == .leaseInvalidOrExpired, "item \(i): \(e)")
+        }
+        #expect(try f.task(claimed[1].task.taskID).result == ["n": 1])
+        #expect(try f.task(claimed[5].task.taskID).result == ["n": 5])
+        #expect(try f.task(claimed[3].task.taskID).status == .succeeded)
+        #expect(try f.task(claimed[2].task.taskID).status == .leased, "the expired item changed nothing")
+        #expect(try f.task(claimed[4].task.taskID).status == .leased, "the mismatched item changed nothing")
+        #expect(try f.task(queued).status == .queued)
+        #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.completed'") == 4)
+        #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.result_ready'") == 4)
+        #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'system.anomaly'") == 1)
+        #expect(try f.count("SELECT count(*) FROM leases WHERE released_at IS NULL") == 2)
+        // open: claimed[2], claimed[4] (unfinished), claimed[3] (not locatable), the queued task
+        #expect(try f.openObligations().count == 4)
+    }
+
+    /// The same task twice in one batch goes item by item: the second is a retry of the first.
+    @Test func completeManyWithTheSameTaskTwiceWritesItOnce() throws {
+        let f = try EngineFixture()
+        _ = try f.create(); _ = try f.create()
+        var input = ClaimInput(worker: Principal(kind: .worker, id: "w1")); input.maxTasks = 2
+        let claimed = try f.engine.claim(shared, input)
+        let item = CompleteItem(ref: f.ref(claimed[0]), result: ["ok": true], artifacts: [["uri": "x"]], deliveryProof: nil)
+        let other = CompleteItem(ref: f.ref(claimed[1]), result: ["ok": true], artifacts: [["uri": "y"]], deliveryProof: nil)
+        let results = try f.engine.completeMany(shared, [item, other, item])
+        for r in results { #expect((try? r.get()) != nil) }
+        #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.completed'") == 2)
+        #expect(try f.openObligations().isEmpty)
+    }
+
+    /// A batch of N completions costs the same round trips as a batch of one more item: the
+    /// statement count does not grow with the batch.
+    @Test func completeManyRoundTripsDoNotGrowWithTheBatch() throws {
+        let f = try EngineFixture(poolSize: 1)
+        for _ in 0..<12 { _ = try f.create() }
+        func batch(_ n: Int) throws -> Int {
+            var input = ClaimInput(worker: Principal(kind: .worker, id: "w1")); input.maxTasks = n
+            let claimed = try f.engine.claim(shared, input)
+            #expect(claimed.count == n)
+            let items = claimed.map { CompleteItem(ref: f.ref($0), result: ["ok": true], artifacts: [["uri": "x"]], deliveryProof: nil) }
+            let before = try f.pool.withConnection { $0.roundTrips }
+            for r in try f.engine.completeMany(shared, items) { #expect((try? r.get()) != nil) }
+            return try f.pool.withConnection { $0.roundTrips } - before
+        }
+        let two = try batch(2), ten = try batch(10)
+        #expect(two == ten, "round trips: 2 items \(two), 10 items \(ten)")
+        #expect(ten <= 3)
+        #expect(try f.openObligations().isEmpty)
+    }
+
+    /// Two workers' batches racing over the same leases (a retried request): every task completes
+    /// once, with one set of receipts, and neither request fails or deadlocks.
+    @Test func concurrentBatchCompletionsOfTheSameLeasesWriteOnce() throws {
+        let f = try EngineFixture()
+        for _ in 0..<20 { _ = try f.create() }
+        var input = ClaimInput(worker: Principal(kind: .worker, id: "w1")); input.maxTasks = 20
+        let claimed = try f.engine.claim(shared, input)
+        let items = claimed.map { CompleteItem(ref: f.ref($0), result: ["ok": true], artifacts: [["uri": "x"]], deliveryProof: nil) }
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { k in
+            let batch = k % 2 == 0 ? items : items.reversed()
+            do {
+                for r in try f.engine.completeMany(shared, batch) where (try? r.get()) == nil { failures.withLock { $0 += 1 } }
+            } catch {
+                failures.withLock { $0 += 1 }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+        #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.completed'") == 20)
+        #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.result_ready'") == 20)
+        #expect(try f.count("SELECT count(*) FROM tasks WHERE status = 'succeeded'") == 20)
+        #expect(try f.openObligations().isEmpty)
     }
 
     @Test func failManyMixesRequeueAndTerminal() throws {
