@@ -61,10 +61,15 @@ extension Engine {
                     return (i, .success(CreateTaskResult(taskID: existing.taskID, status: existing.status, created: false)))
                 }
             }
+            var announced: [CreateTaskInput] = []
             for (i, r) in written {
                 results[i] = r
-                if case .success(let c) = r, c.created { counters.tasksCreated.add(1, ordering: .relaxed) }
+                if case .success(let c) = r, c.created {
+                    counters.tasksCreated.add(1, ordering: .relaxed)
+                    announced.append(inputs[i])
+                }
             }
+            announce(caller.tenantID, announced)
         }
         return results.map { $0! }
     }

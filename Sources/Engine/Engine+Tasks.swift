@@ -41,7 +41,7 @@ extension Engine {
     public func createTask(_ caller: Caller, _ input: CreateTaskInput) throws -> CreateTaskResult {
         try requireAgent(caller)
         let (insert, assigned) = try prepareCreate(caller, input)
-        return try withConnection(tenant: caller.tenantID) { db in
+        let result = try withConnection(tenant: caller.tenantID) { db in
             let tasks = TaskRepository(db)
             if let created = try tasks.insertWithAssignedReceipt(insert, receipt: assigned, instance: instanceID, notify: configuration.notifyEnabled) {
                 counters.tasksCreated.add(1, ordering: .relaxed)
@@ -53,6 +53,15 @@ extension Engine {
             }
             return CreateTaskResult(taskID: existing.taskID, status: existing.status, created: false)
         }
+        if result.created { announce(caller.tenantID, [input]) }
+        return result
+    }
+
+    /// Wakes this instance's parked claims for newly committed tasks at once, without waiting for
+    /// the NOTIFY round trip through PostgreSQL (which still reaches the other instances, and is a
+    /// no-op here afterwards). Delayed tasks are left to the periodic re-check.
+    func announce(_ tenant: UUID, _ created: [CreateTaskInput]) {
+        for type in Set(created.filter { $0.delaySeconds <= 0 }.map(\.type)) { waiters.notify(tenant: tenant, type: type) }
     }
 
     /// Validates a create and fixes its ids: the task row and its `task.assigned` receipt.

@@ -140,10 +140,18 @@ public struct TaskRepository {
         return try rows.first.map { try Self.decode($0) }
     }
 
-    /// Claims up to `limit` eligible tasks and creates their leases in one statement.
+    /// Claims up to `limit` eligible tasks, creates their leases and writes their `task.accepted`
+    /// receipts, all in ONE statement (one round trip, atomic without an explicit transaction).
     /// Filters (capabilities ⊆ offered, accepted types) run in SQL before the LIMIT, so a claim never
     /// returns fewer tasks than are eligible; SKIP LOCKED makes concurrent claimers take disjoint rows.
-    public func claimAvailable(tenantID: UUID, filter: ClaimFilter, workerID: String, workerInstanceID: String?, leaseIDs: [UUID], ttlSeconds: Int) throws -> [ClaimedTask] {
+    ///
+    /// The receipt's hash (SPEC §5, `ReceiptHash`) is computed here in SQL, because its body names
+    /// values only this statement knows (attempt, lease expiry, owner, obligation). The canonical
+    /// JSON is spelled out for this one fixed shape: keys in byte order, strings escaped by
+    /// `to_json`, which escapes exactly as `JSONEscaping` does, timestamps as `Timestamp.rfc3339`.
+    /// A test recomputes every such hash with `ReceiptHash` over awkward principal ids.
+    public func claimAvailable(tenantID: UUID, filter: ClaimFilter, worker: Principal, leaseIDs: [UUID], receiptIDs: [UUID],
+                               ttlSeconds: Int, instance: String) throws -> [ClaimedTask] {
         // Two statement texts, so each generic plan (TenantScope.makePool) walks its own index:
         // tasks_leasable_by_type with accepted types, tasks_leasable without ($3 is NULL then).
         // The LIMIT is written into the text (an Int, 1...100): a generic plan guesses 10 % of the
@@ -171,14 +179,44 @@ public struct TaskRepository {
                 -- the table was empty joined a sequential scan of it here, measured at 2 ms per claim)
                 FROM c WHERE t.ctid = c.row_ctid AND t.tenant_id = c.tenant_id AND t.task_id = c.task_id
                 RETURNING t.*
+            ), a AS (
+                SELECT u.tenant_id, u.task_id, u.created_by_kind, u.created_by_id, u.assigned_receipt_id, l.lease_id,
+                       ($8::uuid[])[c.n] AS receipt_id,
+                       '{"attempt":' || u.attempt
+                           || ',"lease_expires_at":"' || to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"'
+                           || coalesce(',"worker_instance_id":' || to_json($6::text)::text, '') || '}' AS body
+                FROM u JOIN l ON l.task_id = u.task_id JOIN c ON c.task_id = u.task_id
+            ), r AS (
+                INSERT INTO receipts (tenant_id, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id,
+                    task_id, lease_id, parents, body, hash, asyncgate_instance)
+                SELECT a.tenant_id, a.receipt_id, 'task.accepted', $9, $5, a.created_by_kind, a.created_by_id, a.task_id,
+                    a.lease_id, jsonb_build_array(a.assigned_receipt_id::text), a.body::jsonb,
+                    encode(sha256(convert_to(
+                        '{"body_sha256":"' || encode(sha256(convert_to(a.body, 'UTF8')), 'hex')
+                        || '","from_id":' || to_json($5::text)::text
+                        || ',"from_kind":' || to_json($9::text)::text
+                        || ',"lease_id":"' || a.lease_id::text
+                        || '","parents":["' || a.assigned_receipt_id::text
+                        || '"],"receipt_type":"task.accepted","task_id":"' || a.task_id::text
+                        || '","to_id":' || to_json(a.created_by_id)::text
+                        || ',"to_kind":' || to_json(a.created_by_kind)::text || '}', 'UTF8')), 'hex'),
+                    $10
+                FROM a
+                ON CONFLICT (tenant_id, hash) DO NOTHING
+                RETURNING receipt_id
             )
-            SELECT \(Self.columns), l.lease_id, l.expires_at
+            SELECT \(Self.columns), l.lease_id, l.expires_at, (SELECT count(*) FROM r)
             FROM u t JOIN l ON l.task_id = t.task_id
             ORDER BY t.priority DESC, t.created_at, t.task_id
             """, [
                 tenantID, PGArray(filter.capabilities), filter.acceptTypes.map { PGArray($0) },
-                PGArray(leaseIDs.map { $0.lowercasedString }), workerID, workerInstanceID, ttlSeconds,
+                PGArray(leaseIDs.map { $0.lowercasedString }), worker.id, worker.instanceID, ttlSeconds,
+                PGArray(receiptIDs.map { $0.lowercasedString }), worker.kind.rawValue, instance,
             ])
+        if let written = rows.first?.int(Self.columnCount + 2), written != rows.count {
+            throw PostgresError(code: .decodingFailed, sqlState: nil,
+                                message: "claim wrote \(written) task.accepted receipts for \(rows.count) leases")
+        }
         return try rows.map { row in
             ClaimedTask(task: try Self.decode(row), leaseID: try row.requireUUID(Self.columnCount),
                         expiresAt: try row.requireDate(Self.columnCount + 1))

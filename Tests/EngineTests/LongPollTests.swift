@@ -2,6 +2,8 @@ import Domain
 import Engine
 import Foundation
 import JSON
+import Postgres
+import Storage
 import Synchronization
 import Testing
 import TestSupport
@@ -31,8 +33,23 @@ import TestSupport
         return outcome
     }
 
-    @Test func notificationWakesAParkedClaim() throws {
+    /// Another server instance over the same database (its own pool and waiters): its creates can
+    /// reach this instance's parked claims only through PostgreSQL (NOTIFY or the re-check).
+    func otherInstance(_ f: EngineFixture, notify: Bool = true) -> (Engine, PostgresPool) {
+        let pool = TenantScope.makePool(conninfo: f.conninfo, size: 2, logger: TestPostgres.logger)
+        var config = EngineConfiguration()
+        config.notifyEnabled = notify
+        return (Engine(pool: pool, configuration: config, instanceID: "other-instance", logger: TestPostgres.logger), pool)
+    }
+
+    func create(on engine: Engine, _ type: String = "echo") throws -> UUID {
+        try engine.createTask(shared, CreateTaskInput(owner: alice, type: type)).taskID
+    }
+
+    @Test func notificationFromAnotherInstanceWakesAParkedClaim() throws {
         let f = try EngineFixture { $0.claimRecheckSeconds = 60 }   // only NOTIFY can wake it in time
+        let (other, pool) = otherInstance(f)
+        defer { pool.close() }
         let listener = TaskNotifications(conninfo: f.conninfo, waiters: f.engine.waiters, logger: TestPostgres.logger)
         listener.start()
         defer { listener.stop() }
@@ -40,10 +57,33 @@ import TestSupport
         let outcome = park(f, wait: 20)
         Thread.sleep(forTimeInterval: 0.3)
         let started = Date()
+        let id = try create(on: other)
+        let claimed = try #require(try outcome.wait(10)?.get())
+        #expect(claimed.map(\.task.taskID) == [id])
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
+    /// A create on the same instance wakes its parked claims directly (no listener at all here, and
+    /// no re-check for a minute).
+    @Test func createOnThisInstanceWakesAParkedClaimDirectly() throws {
+        let f = try EngineFixture { $0.claimRecheckSeconds = 60 }
+        let outcome = park(f, wait: 20)
+        Thread.sleep(forTimeInterval: 0.3)
+        let started = Date()
         let id = try f.create()
         let claimed = try #require(try outcome.wait(10)?.get())
         #expect(claimed.map(\.task.taskID) == [id])
         #expect(Date().timeIntervalSince(started) < 5)
+        // a batch create wakes it too
+        let again = park(f, wait: 20)
+        Thread.sleep(forTimeInterval: 0.3)
+        let batch = try f.engine.createTasks(shared, [CreateTaskInput(owner: alice, type: "echo")]).map { try $0.get().taskID }
+        #expect(try again.wait(10)?.get().map(\.task.taskID) == batch)
+        // a delayed task does not wake it (it is not claimable yet)
+        let delayed = park(f, wait: 1)
+        Thread.sleep(forTimeInterval: 0.3)
+        _ = try f.create { $0.delaySeconds = 30 }
+        #expect(try delayed.wait(10)?.get().isEmpty == true)
     }
 
     @Test func timeoutReturnsAnEmptyList() throws {
@@ -57,9 +97,11 @@ import TestSupport
 
     @Test func pollModeFindsWorkWithoutNotifications() throws {
         let f = try EngineFixture { $0.notifyEnabled = false; $0.claimRecheckSeconds = 0.2 }
+        let (other, pool) = otherInstance(f, notify: false)
+        defer { pool.close() }
         let outcome = park(f, wait: 20)
         Thread.sleep(forTimeInterval: 0.3)
-        let id = try f.create()
+        let id = try create(on: other)   // only the periodic re-check can find it
         #expect(try outcome.wait(10)?.get().map(\.task.taskID) == [id])
     }
 

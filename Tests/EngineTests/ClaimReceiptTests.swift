@@ -1,0 +1,65 @@
+import Domain
+import Engine
+import Foundation
+import JSON
+import Storage
+import Testing
+import TestSupport
+
+/// The claim writes its `task.accepted` receipts inside its one statement, hashing them in SQL
+/// (TaskRepository.claimAvailable). Every such hash must be the one `ReceiptHash` gives for the
+/// stored receipt, whatever the principal ids hold: quotes, backslashes, control characters,
+/// non-ASCII text.
+@Suite struct ClaimReceiptTests {
+    static let awkwardIDs = [
+        "plain", #"quo"te"#, #"back\slash"#, "tab\there", "new\nline", "bell\u{07}\u{1F}", "déjà-vu", "emoji-🦀",
+        "slash/and<html>&", String(repeating: "x", count: 200), "\u{7F}del", "日本語",
+    ]
+
+    @Test(arguments: awkwardIDs)
+    func acceptedReceiptHashIsTheCanonicalOne(_ id: String) throws {
+        let f = try EngineFixture()
+        let owner = Principal(kind: .agent, id: "owner-" + id)
+        let taskID = try f.create(owner: owner)
+        var input = ClaimInput(worker: Principal(kind: .worker, id: "worker-" + id, instanceID: "instance-" + id))
+        input.maxTasks = 1
+        let claimed = try #require(try f.engine.claim(shared, input).first)
+        #expect(claimed.task.taskID == taskID)
+        let receipts = try f.engine.ledger(shared, filter: LedgerFilter(taskID: taskID, leaseID: nil, receiptType: "task.accepted", taskStatus: nil),
+                                           since: nil, limit: 10)
+        let accepted = try #require(receipts.first)
+        #expect(receipts.count == 1)
+        #expect(accepted.from == Principal(kind: .worker, id: "worker-" + id))
+        #expect(accepted.to == owner)
+        #expect(accepted.leaseID == claimed.leaseID)
+        #expect(accepted.parents == [claimed.task.assignedReceiptID])
+        #expect(accepted.body == ["attempt": 0, "lease_expires_at": .string(Timestamp.rfc3339(claimed.expiresAt)),
+                                  "worker_instance_id": .string("instance-" + id)])
+        let expected = ReceiptHash.compute(type: accepted.type, taskID: accepted.taskID, from: accepted.from, to: accepted.to,
+                                           leaseID: accepted.leaseID, parents: accepted.parents, body: accepted.body)
+        #expect(accepted.hash == expected)
+    }
+
+    /// Without an instance id, with several tasks per claim, and after a retry (attempt 1).
+    @Test func multiTaskClaimWithoutInstanceHashesEveryReceipt() throws {
+        let f = try EngineFixture()
+        for _ in 0..<3 { _ = try f.create { $0.maxAttempts = 3; $0.retryBackoffSeconds = 1 } }
+        var input = ClaimInput(worker: Principal(kind: .worker, id: "w1")); input.maxTasks = 3
+        let first = try f.engine.claim(shared, input)
+        #expect(first.count == 3)
+        _ = try f.engine.fail(shared, f.ref(first[0]), error: ["m": "again"], retryable: true)
+        _ = try f.sql("UPDATE tasks SET next_eligible_at = now() WHERE status = 'queued'")
+        let again = try #require(try f.engine.claim(shared, input).first)
+        #expect(again.task.attempt == 1)
+        let accepted = try f.engine.ledger(shared, filter: LedgerFilter(taskID: nil, leaseID: nil, receiptType: "task.accepted", taskStatus: nil),
+                                           since: nil, limit: 10)
+        #expect(accepted.count == 4)
+        for r in accepted {
+            #expect(r.body.objectValue?["worker_instance_id"] == nil)
+            #expect(r.hash == ReceiptHash.compute(type: r.type, taskID: r.taskID, from: r.from, to: r.to, leaseID: r.leaseID,
+                                                  parents: r.parents, body: r.body))
+        }
+        #expect(accepted.contains { $0.body.objectValue?["attempt"] == 1 })
+        #expect(try f.count("SELECT count(DISTINCT receipt_id) FROM receipts WHERE receipt_type = 'task.accepted'") == 4)
+    }
+}
