@@ -188,8 +188,38 @@ extension Engine {
         let item = CompleteItem(ref: ref, result: result, artifacts: artifacts, deliveryProof: deliveryProof)
         try requireWorker(caller)
         let body = try prepareCompletion(caller, item)
-        try transaction(tenant: caller.tenantID) { db in try completeOne(db, caller, item, body: body) }
+        if item.isLocatable {
+            try completeInOneStatement(caller, item, body: body)
+        } else {
+            // the rare path: three receipts, one of them an anomaly
+            try transaction(tenant: caller.tenantID) { db in try completeOne(db, caller, item, body: body) }
+        }
         counters.tasksCompleted.add(1, ordering: .relaxed)
+    }
+
+    /// A locatable completion: check, release, task update and both receipts in ONE statement,
+    /// committed on its own (one round trip). When the check fails nothing was written and the
+    /// check explains why (or recognises a retry of a committed completion).
+    func completeInOneStatement(_ caller: Caller, _ item: CompleteItem, body: JSON) throws {
+        let ref = item.ref
+        let receipts = LeaseRepository.CompletionReceipts(
+            completedID: Identifiers.next(), completedFrom: ref.worker, completedBody: body,
+            readyID: Identifiers.next(), readyFrom: .asyncgate, readyBody: ["status": "succeeded"])
+        try withConnection(tenant: caller.tenantID) { db in
+            var attempt = 0
+            while true {
+                do {
+                    let outcome = try LeaseRepository(db).checkCompleteAndRecord(
+                        tenantID: caller.tenantID, taskID: ref.taskID, leaseID: ref.leaseID, workerID: ref.workerID,
+                        result: item.result, artifacts: item.artifacts, receipts: receipts, instance: instanceID)
+                    guard outcome.completed else { return try explainUnwrittenCompletion(db, caller, ref, outcome.check) }
+                    counters.receipts.add(outcome.receipts, ordering: .relaxed)
+                    return
+                } catch let error as PostgresError where error.isSerializationFailure && attempt < 3 {
+                    attempt += 1
+                }
+            }
+        }
     }
 
     /// Validates a completion before any transaction: principal, artifact count, receipt size.

@@ -114,6 +114,84 @@ public struct LeaseRepository {
         return (try Self.decodeCheck(rows.first), (rows.first?.int(17) ?? 0) == 1)
     }
 
+    /// A completion's two receipts as `checkCompleteAndRecord` writes them: the ids and bodies are
+    /// fixed by the caller, the owner and obligation come from the task row, and the hashes are
+    /// computed in SQL (`asyncgate_receipt_hash`) from the bodies' SHA-256 given here.
+    public struct CompletionReceipts: Sendable {
+        public var completedID: UUID
+        public var completedFrom: Principal
+        public var completedBody: JSON
+        public var readyID: UUID
+        public var readyFrom: Principal
+        public var readyBody: JSON
+        public init(completedID: UUID, completedFrom: Principal, completedBody: JSON, readyID: UUID, readyFrom: Principal, readyBody: JSON) {
+            self.completedID = completedID; self.completedFrom = completedFrom; self.completedBody = completedBody
+            self.readyID = readyID; self.readyFrom = readyFrom; self.readyBody = readyBody
+        }
+    }
+
+    /// `checkAndComplete` and, when it writes, the `task.completed` (parents = the obligation, which
+    /// the trigger discharges) and `task.result_ready` receipts — ONE statement, so a locatable
+    /// completion is one round trip without an explicit transaction. Returns the check, whether the
+    /// completion was written, and how many receipts were (duplicates by hash are not rewritten).
+    public func checkCompleteAndRecord(tenantID: UUID, taskID: UUID, leaseID: UUID, workerID: String, result: JSON, artifacts: JSON?,
+                                       receipts: CompletionReceipts, instance: String) throws -> (check: LeaseCheck, completed: Bool, receipts: Int) {
+        let rows = try db.query("""
+            WITH l AS (
+                SELECT ctid AS row_ctid, * FROM leases
+                WHERE tenant_id = $1 AND lease_id = $3 AND task_id = $2
+                FOR UPDATE
+            ), c AS (
+                SELECT t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
+                       t.max_attempts, t.retry_backoff_seconds,
+                       \(Self.leaseColumns), l.released_at, l.release_reason,
+                       (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = $4) AS valid
+                FROM (SELECT 1) one
+                LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = $2
+                LEFT JOIN l ON true
+            ), rel AS (
+                UPDATE leases SET released_at = now(), release_reason = 'completed'
+                FROM c
+                WHERE leases.ctid = (SELECT row_ctid FROM l) -- the row locked above: a TID scan in every plan
+                  AND leases.tenant_id = $1 AND leases.lease_id = $3 AND leases.released_at IS NULL
+                  AND c.valid AND c.status IN ('leased', 'running')
+                RETURNING leases.lease_id
+            ), done AS (
+                UPDATE tasks SET status = 'succeeded', outcome = 'succeeded', result = $5::jsonb, artifacts = $6::jsonb,
+                    completed_at = now(), updated_at = now()
+                WHERE tenant_id = $1 AND task_id = $2 AND status IN ('leased', 'running')
+                  AND EXISTS (SELECT 1 FROM rel)
+                RETURNING task_id
+            ), rc AS (
+                INSERT INTO receipts (tenant_id, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id,
+                    task_id, lease_id, parents, body, hash, asyncgate_instance)
+                SELECT $1, v.receipt_id, v.receipt_type, v.from_kind, v.from_id, c.created_by_kind, c.created_by_id, $2,
+                    v.lease_id, v.parents::jsonb, v.body,
+                    asyncgate_receipt_hash(v.receipt_type, $2, v.from_kind, v.from_id, c.created_by_kind, c.created_by_id,
+                                           v.lease_id, v.parents, v.body_sha256),
+                    $17
+                FROM c CROSS JOIN LATERAL (VALUES
+                    (1, $7::uuid, 'task.completed', $8::text, $9::text, $3::uuid,
+                     '["' || c.assigned_receipt_id::text || '"]', $10::jsonb, $11::text),
+                    (2, $12::uuid, 'task.result_ready', $13::text, $14::text, NULL::uuid,
+                     '["' || $7::uuid::text || '"]', $15::jsonb, $16::text)
+                ) AS v(ord, receipt_id, receipt_type, from_kind, from_id, lease_id, parents, body, body_sha256)
+                WHERE EXISTS (SELECT 1 FROM done)
+                ORDER BY v.ord
+                ON CONFLICT (tenant_id, hash) DO NOTHING
+                RETURNING receipt_id
+            )
+            SELECT c.*, (SELECT count(*) FROM done), (SELECT count(*) FROM rc) FROM c
+            """, [
+                tenantID, taskID, leaseID, workerID, JSONB(result), artifacts.map(JSONB.init),
+                receipts.completedID, receipts.completedFrom.kind.rawValue, receipts.completedFrom.id,
+                JSONB(receipts.completedBody), ReceiptHash.sha256Hex(receipts.completedBody.canonicalBytes),
+                receipts.readyID, receipts.readyFrom.kind.rawValue, receipts.readyFrom.id,
+                JSONB(receipts.readyBody), ReceiptHash.sha256Hex(receipts.readyBody.canonicalBytes), instance,
+            ])
+        return (try Self.decodeCheck(rows.first), (rows.first?.int(17) ?? 0) == 1, rows.first?.int(18) ?? 0)
+    }
+
     /// One item of `checkAndCompleteMany`.
     public struct CompletionInput: Sendable {
         public var taskID: UUID

@@ -145,10 +145,10 @@ public struct TaskRepository {
     /// Filters (capabilities ⊆ offered, accepted types) run in SQL before the LIMIT, so a claim never
     /// returns fewer tasks than are eligible; SKIP LOCKED makes concurrent claimers take disjoint rows.
     ///
-    /// The receipt's hash (SPEC §5, `ReceiptHash`) is computed here in SQL, because its body names
-    /// values only this statement knows (attempt, lease expiry, owner, obligation). The canonical
-    /// JSON is spelled out for this one fixed shape: keys in byte order, strings escaped by
-    /// `to_json`, which escapes exactly as `JSONEscaping` does, timestamps as `Timestamp.rfc3339`.
+    /// The receipt's hash (SPEC §5) is computed in SQL (`asyncgate_receipt_hash`, migrations/0007),
+    /// because its body names values only this statement knows (attempt, lease expiry, owner,
+    /// obligation); the body's canonical JSON is spelled out here (keys in byte order, strings
+    /// escaped by `to_json` exactly as `JSONEscaping` does, the expiry as `Timestamp.rfc3339`).
     /// A test recomputes every such hash with `ReceiptHash` over awkward principal ids.
     public func claimAvailable(tenantID: UUID, filter: ClaimFilter, worker: Principal, leaseIDs: [UUID], receiptIDs: [UUID],
                                ttlSeconds: Int, instance: String) throws -> [ClaimedTask] {
@@ -191,15 +191,9 @@ public struct TaskRepository {
                     task_id, lease_id, parents, body, hash, asyncgate_instance)
                 SELECT a.tenant_id, a.receipt_id, 'task.accepted', $9, $5, a.created_by_kind, a.created_by_id, a.task_id,
                     a.lease_id, jsonb_build_array(a.assigned_receipt_id::text), a.body::jsonb,
-                    encode(sha256(convert_to(
-                        '{"body_sha256":"' || encode(sha256(convert_to(a.body, 'UTF8')), 'hex')
-                        || '","from_id":' || to_json($5::text)::text
-                        || ',"from_kind":' || to_json($9::text)::text
-                        || ',"lease_id":"' || a.lease_id::text
-                        || '","parents":["' || a.assigned_receipt_id::text
-                        || '"],"receipt_type":"task.accepted","task_id":"' || a.task_id::text
-                        || '","to_id":' || to_json(a.created_by_id)::text
-                        || ',"to_kind":' || to_json(a.created_by_kind)::text || '}', 'UTF8')), 'hex'),
+                    asyncgate_receipt_hash('task.accepted', a.task_id, $9, $5, a.created_by_kind, a.created_by_id, a.lease_id,
+                                           '["' || a.assigned_receipt_id::text || '"]',
+                                           encode(sha256(convert_to(a.body, 'UTF8')), 'hex')),
                     $10
                 FROM a
                 ON CONFLICT (tenant_id, hash) DO NOTHING

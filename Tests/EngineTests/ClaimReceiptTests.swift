@@ -6,10 +6,10 @@ import Storage
 import Testing
 import TestSupport
 
-/// The claim writes its `task.accepted` receipts inside its one statement, hashing them in SQL
-/// (TaskRepository.claimAvailable). Every such hash must be the one `ReceiptHash` gives for the
-/// stored receipt, whatever the principal ids hold: quotes, backslashes, control characters,
-/// non-ASCII text.
+/// The claim writes its `task.accepted` receipts inside its one statement, and a locatable complete
+/// its `task.completed` and `task.result_ready`, hashing them in SQL (`asyncgate_receipt_hash`,
+/// migrations/0007). Every such hash must be the one `ReceiptHash` gives for the stored receipt,
+/// whatever the principal ids hold: quotes, backslashes, control characters, non-ASCII text.
 @Suite struct ClaimReceiptTests {
     static let awkwardIDs = [
         "plain", #"quo"te"#, #"back\slash"#, "tab\there", "new\nline", "bell\u{07}\u{1F}", "déjà-vu", "emoji-🦀",
@@ -38,6 +38,27 @@ import TestSupport
         let expected = ReceiptHash.compute(type: accepted.type, taskID: accepted.taskID, from: accepted.from, to: accepted.to,
                                            leaseID: accepted.leaseID, parents: accepted.parents, body: accepted.body)
         #expect(accepted.hash == expected)
+
+        let worker = LeaseRef(taskID: taskID, leaseID: claimed.leaseID, workerID: "worker-" + id)
+        let result: JSON = ["text": .string(id), "n": 1.5, "nested": ["z": [1, "two", JSON.null], "a": true]]
+        let artifacts: JSON = [["uri": .string("s3://bucket/" + id), "mime": "text/plain"]]
+        try f.engine.complete(shared, worker, result: result, artifacts: artifacts, deliveryProof: ["by": .string(id)])
+        try f.engine.complete(shared, worker, result: result, artifacts: artifacts, deliveryProof: ["by": .string(id)])  // a retry
+        let all = try f.engine.ledger(shared, filter: LedgerFilter(taskID: taskID, leaseID: nil, receiptType: nil, taskStatus: nil),
+                                      since: nil, limit: 10)
+        #expect(all.map(\.type) == ["task.assigned", "task.accepted", "task.completed", "task.result_ready"])
+        let completed = all[2], ready = all[3]
+        #expect(completed.from == Principal(kind: .worker, id: "worker-" + id) && completed.to == owner)
+        #expect(completed.parents == [claimed.task.assignedReceiptID] && completed.leaseID == claimed.leaseID)
+        #expect(completed.body == ["result": result, "artifacts": artifacts, "delivery_proof": ["by": .string(id)]])
+        #expect(ready.from == .asyncgate && ready.to == owner && ready.parents == [completed.receiptID] && ready.leaseID == nil)
+        #expect(ready.body == ["status": "succeeded"])
+        for r in all {
+            #expect(r.hash == ReceiptHash.compute(type: r.type, taskID: r.taskID, from: r.from, to: r.to, leaseID: r.leaseID,
+                                                  parents: r.parents, body: r.body), "\(r.type)")
+        }
+        #expect(try f.engine.openObligations(shared, principal: owner, since: nil, limit: 10).openObligations.isEmpty)
+        #expect(try f.task(taskID).result == result)
     }
 
     /// Without an instance id, with several tasks per claim, and after a retry (attempt 1).
