@@ -35,6 +35,28 @@ public final class PostgresConnection: @unchecked Sendable {
     /// statement cache without bound.
     static let maxCachedStatements = 512
 
+    /// When the prepared statements (and so the plans PostgreSQL cached for them) are next dropped
+    /// by `refreshPlansIfDue`, and the interval after that one. See `PostgresPool.refreshPlans`.
+    var nextPlanRefresh = ContinuousClock.now + PostgresConnection.firstPlanRefresh
+    var planRefreshInterval = PostgresConnection.firstPlanRefresh
+    static let firstPlanRefresh = Duration.seconds(5)
+    static let maxPlanRefreshInterval = Duration.seconds(600)
+
+    /// Drops every prepared statement when its time has come (5 s after connecting, then 20 s,
+    /// 80 s, 320 s later and every 10 min after that), so the next executions plan again with the
+    /// table sizes and statistics of now. Only between transactions; returns whether it did.
+    @discardableResult
+    public func refreshPlansIfDue(now: ContinuousClock.Instant = .now) throws -> Bool {
+        guard now >= nextPlanRefresh, transactionStatus == PQTRANS_IDLE, pendingSteps.isEmpty else { return false }
+        if !statements.isEmpty {
+            try execute("DEALLOCATE ALL")
+            statements.removeAll()
+        }
+        planRefreshInterval = min(planRefreshInterval * 4, Self.maxPlanRefreshInterval)
+        nextPlanRefresh = now + planRefreshInterval
+        return true
+    }
+
     private init(handle: OpaquePointer, logger: Logger) {
         self.handle = handle
         self.logger = logger

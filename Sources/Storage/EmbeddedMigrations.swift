@@ -520,10 +520,13 @@ ALTER TABLE receipts RESET (autovacuum_analyze_scale_factor, autovacuum_vacuum_i
 -- other control characters as lowercase \u00xx, everything else raw UTF-8). p_parents is the
 -- canonical JSON array of the parent ids (lowercase, sorted), p_body_sha256 the hex SHA-256 of the
 -- canonical body. Tests recompute every hash written this way with ReceiptHash.
+--
+-- STABLE, not IMMUTABLE (to_json and convert_to are STABLE): that lets PostgreSQL inline the
+-- body into the calling statement instead of running a SQL function per receipt.
 CREATE FUNCTION asyncgate_receipt_hash(p_type text, p_task_id uuid, p_from_kind text, p_from_id text,
                                        p_to_kind text, p_to_id text, p_lease_id uuid, p_parents text,
                                        p_body_sha256 text)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT encode(sha256(convert_to(
         '{"body_sha256":' || to_json(p_body_sha256)::text
         || ',"from_id":' || to_json(p_from_id)::text

@@ -44,9 +44,11 @@ public enum TenantScope {
     /// and a server usually makes its plans while the tables are still empty (a fresh deployment). A
     /// plan that scanned an "empty" table then kept scanning it at thousands of rows: measured on a
     /// fresh database, 500 jobs/s at 2.9 ms PostgreSQL CPU per cycle job against 700 jobs/s at 1.9 ms
-    /// once the same server reconnected. Every statement here is written for an index.
+    /// once the same server reconnected. Every statement here is written for an index. Plans are
+    /// also made again from time to time (`PostgresPool.refreshPlans`): a plan made on an empty table
+    /// can also pick the wrong index, which no setting forbids.
     public static func makePool(conninfo: String, size: Int, logger: Logger) -> PostgresPool {
-        PostgresPool(conninfo: conninfo, size: size, logger: logger, onConnect: { db in
+        PostgresPool(conninfo: conninfo, size: size, logger: logger, refreshPlans: true, onConnect: { db in
             try useApplicationRole(db)
             try db.execute("SET plan_cache_mode = force_generic_plan")
             try db.execute("SET enable_seqscan = off")

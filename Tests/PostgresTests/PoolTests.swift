@@ -112,6 +112,29 @@ struct PoolTests {
         #expect(try pool.withConnection { try $0.query("SELECT count(*) FROM t")[0].int(0) } == 0)
     }
 
+    /// Plan refresh: the prepared statements (and their cached plans) are dropped when due, only
+    /// between transactions, at growing intervals; statements keep working (prepared again).
+    @Test func plansAreRefreshedWhenDueAndOnlyBetweenTransactions() throws {
+        let pool = PostgresPool(conninfo: try makeDatabase(), size: 1, logger: TestPostgres.logger, refreshPlans: true)
+        defer { pool.close() }
+        func preparedCount(_ db: PostgresConnection) throws -> Int {
+            try db.query("SELECT count(*)::int FROM pg_prepared_statements WHERE name <> ''").first?.int(0) ?? -1
+        }
+        try pool.withConnection { (db: PostgresConnection) throws -> Void in
+            #expect(try db.query("SELECT $1::int + 1", [41]).first?.int(0) == 42)
+            #expect(try preparedCount(db) >= 1)
+            #expect(try !db.refreshPlansIfDue(), "not due yet")
+            let later = ContinuousClock.now + .seconds(6)
+            let insideTransaction = try db.transaction { tx in try tx.refreshPlansIfDue(now: later) }
+            #expect(!insideTransaction, "never inside a transaction")
+            #expect(try db.refreshPlansIfDue(now: later))
+            #expect(try preparedCount(db) == 1, "only the statement that counts them")
+            #expect(try !db.refreshPlansIfDue(now: later + .seconds(19)), "the next interval is 20 s")
+            #expect(try db.refreshPlansIfDue(now: later + .seconds(21)))
+            #expect(try db.query("SELECT $1::int + 1", [41]).first?.int(0) == 42, "prepared again on use")
+        }
+    }
+
     @Test func closedPoolRefusesBorrowers() throws {
         let pool = PostgresPool(conninfo: try makeDatabase(), size: 2, logger: TestPostgres.logger)
         try pool.withConnection { _ in }
