@@ -46,6 +46,21 @@ public enum ReceiptHash {
 }
 
 extension UUID {
-    /// Lowercase, hyphenated: the only form AsyncGate puts on the wire or into hashes.
-    public var lowercasedString: String { uuidString.lowercased() }
+    /// Lowercase, hyphenated: the only form AsyncGate puts on the wire or into hashes. Written by
+    /// hand: `uuidString` formats with `snprintf` on Linux and then needs `lowercased()`.
+    public var lowercasedString: String {
+        withUnsafeBytes(of: uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { out in
+                let digits: StaticString = "0123456789abcdef"
+                var i = 0
+                for (k, b) in bytes.enumerated() {
+                    if k == 4 || k == 6 || k == 8 || k == 10 { out[i] = UInt8(ascii: "-"); i += 1 }
+                    out[i] = digits.utf8Start[Int(b >> 4)]
+                    out[i + 1] = digits.utf8Start[Int(b & 0x0F)]
+                    i += 2
+                }
+                return i
+            }
+        }
+    }
 }

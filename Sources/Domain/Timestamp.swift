@@ -10,21 +10,24 @@ public enum Timestamp {
         var t = time_t(seconds)
         gmtime_r(&t, &tm)
         seconds = 0
-        var out = [UInt8]()
-        out.reserveCapacity(27)
-        func put(_ v: Int, _ width: Int) {
-            var digits = [UInt8](repeating: 48, count: width)
-            var x = v
-            for i in stride(from: width - 1, through: 0, by: -1) { digits[i] = UInt8(48 + x % 10); x /= 10 }
-            out.append(contentsOf: digits)
+        // Written into the string's own storage: no array per field (this ran for every timestamp
+        // of every receipt on a page).
+        return String(unsafeUninitializedCapacity: 27) { out in
+            var i = 0
+            func put(_ v: Int, _ width: Int) {
+                var x = v
+                for k in stride(from: width - 1, through: 0, by: -1) { out[i + k] = UInt8(48 + x % 10); x /= 10 }
+                i += width
+            }
+            func sep(_ c: UInt8) { out[i] = c; i += 1 }
+            put(Int(tm.tm_year) + 1900, 4); sep(45)
+            put(Int(tm.tm_mon) + 1, 2); sep(45)
+            put(Int(tm.tm_mday), 2); sep(84)
+            put(Int(tm.tm_hour), 2); sep(58)
+            put(Int(tm.tm_min), 2); sep(58)
+            put(Int(tm.tm_sec), 2); sep(46)
+            put(micros, 6); sep(90)
+            return i
         }
-        put(Int(tm.tm_year) + 1900, 4); out.append(45)
-        put(Int(tm.tm_mon) + 1, 2); out.append(45)
-        put(Int(tm.tm_mday), 2); out.append(84)
-        put(Int(tm.tm_hour), 2); out.append(58)
-        put(Int(tm.tm_min), 2); out.append(58)
-        put(Int(tm.tm_sec), 2); out.append(46)
-        put(micros, 6); out.append(90)
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension JSON: CustomStringConvertible {
     /// Appends the compact serialization (no whitespace) of `self` to `buffer`.
     ///
@@ -36,7 +42,7 @@ extension JSON: CustomStringConvertible {
             buffer.append(UInt8(ascii: "{"))
             var first = true
             if sortedKeys {
-                let ordered = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+                let ordered = members.sorted { JSON.utf8Precedes($0.key, $1.key) }
                 for (key, value) in ordered {
                     if !first { buffer.append(UInt8(ascii: ",")) }
                     first = false
@@ -54,6 +60,22 @@ extension JSON: CustomStringConvertible {
                 }
             }
             buffer.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Byte-wise UTF-8 order (the canonical key order), compared with `memcmp` on the strings' own
+    /// storage rather than element by element through `String.UTF8View`.
+    static func utf8Precedes(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { pa in
+            b.withUTF8 { pb in
+                let n = min(pa.count, pb.count)
+                if n > 0, let x = pa.baseAddress, let y = pb.baseAddress {
+                    let c = memcmp(x, y, n)
+                    if c != 0 { return c < 0 }
+                }
+                return pa.count < pb.count
+            }
         }
     }
 

@@ -49,7 +49,7 @@ public struct PostgresRow {
     }
 
     public func uuid(_ column: Int) -> UUID? {
-        string(column).flatMap(UUID.init(uuidString:))
+        withBytes(column) { PostgresUUID.parse($0) } ?? nil
     }
 
     /// A timestamptz as printed with TimeZone=UTC, DateStyle=ISO (see `PostgresTimestamp.parse`).

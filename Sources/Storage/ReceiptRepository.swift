@@ -25,7 +25,7 @@ public struct ReceiptRepository {
         """
 
     static func decode(_ row: PostgresRow) throws -> ReceiptRecord {
-        let parents = (try row.json(9)?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(UUID.init(uuidString:)) }
+        let parents = (try row.json(9)?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(PostgresUUID.parse) }
         return ReceiptRecord(
             receiptID: try row.requireUUID(0), type: try row.requireString(1),
             from: Principal(kind: PrincipalKind(rawValue: try row.requireString(2)) ?? .system, id: try row.requireString(3)),
