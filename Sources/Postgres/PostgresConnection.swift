@@ -36,24 +36,34 @@ public final class PostgresConnection: @unchecked Sendable {
     static let maxCachedStatements = 512
 
     /// When the prepared statements (and so the plans PostgreSQL cached for them) are next dropped
-    /// by `refreshPlansIfDue`, and the interval after that one. See `PostgresPool.refreshPlans`.
+    /// by `refreshPlansIfDue`: after a time and after a number of round trips, whichever comes
+    /// first, both growing fourfold per refresh. See `PostgresPool.refreshPlans`.
     var nextPlanRefresh = ContinuousClock.now + PostgresConnection.firstPlanRefresh
     var planRefreshInterval = PostgresConnection.firstPlanRefresh
+    var nextPlanRefreshRoundTrips = PostgresConnection.firstPlanRefreshRoundTrips
+    var planRefreshRoundTrips = PostgresConnection.firstPlanRefreshRoundTrips
     static let firstPlanRefresh = Duration.seconds(5)
     static let maxPlanRefreshInterval = Duration.seconds(600)
+    static let firstPlanRefreshRoundTrips = 250
+    static let maxPlanRefreshRoundTrips = 1_000_000
 
-    /// Drops every prepared statement when its time has come (5 s after connecting, then 20 s,
-    /// 80 s, 320 s later and every 10 min after that), so the next executions plan again with the
-    /// table sizes and statistics of now. Only between transactions; returns whether it did.
+    /// Drops every prepared statement when its time has come — 5 s or 250 round trips after
+    /// connecting, then after 20 s or 1,000 more, 80 s or 4,000 more, … up to every 10 min or 1M
+    /// round trips — so that the next executions plan again with the table sizes and statistics of
+    /// now: tables grow with the work a connection does. Only between transactions; returns
+    /// whether it did.
     @discardableResult
     public func refreshPlansIfDue(now: ContinuousClock.Instant = .now) throws -> Bool {
-        guard now >= nextPlanRefresh, transactionStatus == PQTRANS_IDLE, pendingSteps.isEmpty else { return false }
+        guard now >= nextPlanRefresh || roundTrips >= nextPlanRefreshRoundTrips,
+              transactionStatus == PQTRANS_IDLE, pendingSteps.isEmpty else { return false }
         if !statements.isEmpty {
             try execute("DEALLOCATE ALL")
             statements.removeAll()
         }
         planRefreshInterval = min(planRefreshInterval * 4, Self.maxPlanRefreshInterval)
         nextPlanRefresh = now + planRefreshInterval
+        planRefreshRoundTrips = min(planRefreshRoundTrips * 4, Self.maxPlanRefreshRoundTrips)
+        nextPlanRefreshRoundTrips = roundTrips + planRefreshRoundTrips
         return true
     }
 

@@ -216,10 +216,15 @@ public struct LeaseRepository {
                 SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])
                     WITH ORDINALITY AS i(task_id, lease_id, worker_id, result, artifacts, ord)
             ), l AS (
-                SELECT leases.ctid AS row_ctid, leases.*
-                FROM input i JOIN leases ON leases.tenant_id = $1 AND leases.lease_id = i.lease_id AND leases.task_id = i.task_id
-                ORDER BY leases.lease_id
-                FOR UPDATE OF leases
+                -- primary-key probes from the arrays (never a join the planner could turn around)
+                SELECT ctid AS row_ctid, * FROM leases
+                WHERE tenant_id = $1 AND lease_id = ANY ($3::uuid[])
+                ORDER BY lease_id
+                FOR UPDATE
+            ), t AS (
+                SELECT task_id, status, created_by_kind, created_by_id, assigned_receipt_id, attempt, max_attempts,
+                       retry_backoff_seconds
+                FROM tasks WHERE tenant_id = $1 AND task_id = ANY ($2::uuid[])
             ), c AS (
                 SELECT i.ord, i.task_id AS item_task_id, i.result, i.artifacts, l.row_ctid,
                        t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
@@ -227,7 +232,7 @@ public struct LeaseRepository {
                        \(Self.leaseColumns), l.released_at, l.release_reason,
                        (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = i.worker_id) AS valid
                 FROM input i
-                LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = i.task_id
+                LEFT JOIN t ON t.task_id = i.task_id
                 LEFT JOIN l ON l.lease_id = i.lease_id AND l.task_id = i.task_id
             ), rel AS (
                 UPDATE leases SET released_at = now(), release_reason = 'completed'
@@ -239,8 +244,9 @@ public struct LeaseRepository {
             ), done AS (
                 UPDATE tasks t SET status = 'succeeded', outcome = 'succeeded', result = c.result, artifacts = c.artifacts,
                     completed_at = now(), updated_at = now()
-                FROM c JOIN rel ON rel.task_id = c.item_task_id
-                WHERE t.tenant_id = $1 AND t.task_id = c.item_task_id AND t.status IN ('leased', 'running')
+                FROM c
+                WHERE t.tenant_id = $1 AND t.task_id = ANY (ARRAY(SELECT task_id FROM rel))
+                  AND c.item_task_id = t.task_id AND t.status IN ('leased', 'running')
                 RETURNING t.task_id
             )
             SELECT c.status, c.created_by_kind, c.created_by_id, c.assigned_receipt_id, c.attempt, c.max_attempts,
