@@ -1,0 +1,72 @@
+import Domain
+import Engine
+import Foundation
+import JSON
+import Postgres
+import Storage
+import Testing
+import TestSupport
+
+/// Open obligations come from the trigger-maintained `open_obligations` table, and every candidate
+/// is verified against the ledger (`asyncgate_discharged`, a probe of the partial GIN index on
+/// terminal receipts' `parents`): a row the table still holds for a discharged obligation is not
+/// reported, and only a terminal receipt discharges.
+@Suite struct ObligationLedgerTests {
+    @Test func aStaleRowForADischargedObligationIsNotReported() throws {
+        let f = try EngineFixture()
+        let done = try f.create(), failed = try f.create { $0.maxAttempts = 1 }, canceled = try f.create(), open = try f.create()
+        var input = ClaimInput(worker: Principal(kind: .worker, id: "w1")); input.maxTasks = 2
+        let claimed = try f.engine.claim(shared, input)
+        let byID = Dictionary(uniqueKeysWithValues: claimed.map { ($0.task.taskID, $0) })
+        try f.engine.complete(shared, f.ref(try #require(byID[done])), result: [:], artifacts: [["uri": "x"]], deliveryProof: nil)
+        _ = try f.engine.fail(shared, f.ref(try #require(byID[failed])), error: ["m": "no"], retryable: false)
+        _ = try f.engine.cancelTask(shared, taskID: canceled, by: alice, reason: nil)
+        #expect(try f.openObligations().map(\.taskID) == [open])
+
+        // the table drifts: the discharged obligations' rows come back
+        for id in [done, failed, canceled] {
+            _ = try f.sql("""
+                INSERT INTO open_obligations (tenant_id, receipt_id, to_kind, to_id, created_at)
+                SELECT tenant_id, receipt_id, to_kind, to_id, created_at FROM receipts
+                WHERE task_id = $1 AND receipt_type = 'task.assigned'
+                """, [id])
+        }
+        #expect(try f.count("SELECT count(*) FROM open_obligations") == 4)
+        #expect(try f.openObligations().map(\.taskID) == [open], "the ledger says they are discharged")
+    }
+
+    @Test func onlyATerminalReceiptDischarges() throws {
+        let f = try EngineFixture()
+        let id = try f.create()
+        let c = try #require(try f.claimOne())
+        _ = try f.engine.startTask(shared, f.ref(c))
+        try f.engine.reportProgress(shared, f.ref(c), progress: ["pct": 10])
+        // task.accepted, task.started and task.progress all name the obligation as a parent
+        #expect(try f.count("SELECT count(*) FROM receipts WHERE parents @> jsonb_build_array($1::text)", [c.task.assignedReceiptID]) == 3)
+        #expect(try f.openObligations().map(\.taskID) == [id])
+    }
+
+    /// The discharge probe as `asyncgate_discharged` runs it (as the schema owner, outside row-level
+    /// security) on an analysed ledger: a probe of the partial GIN index, not a walk of the
+    /// terminal receipts.
+    @Test func theDischargeProbeUsesThePartialGINIndex() throws {
+        let f = try EngineFixture()
+        let owner = try PostgresConnection.connect(f.conninfo, logger: TestPostgres.logger)
+        defer { owner.close() }
+        try owner.execute("""
+            INSERT INTO receipts (tenant_id, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id, parents, hash)
+            SELECT '00000000-0000-0000-0000-000000000000', gen_random_uuid(),
+                   (ARRAY['task.accepted', 'task.completed', 'task.result_ready', 'task.failed'])[1 + n % 4],
+                   'worker', 'w', 'agent', 'a', jsonb_build_array(gen_random_uuid()::text), md5(n::text)
+            FROM generate_series(1, 20000) n;
+            ANALYZE receipts
+            """)
+        let plan = try owner.query("""
+            EXPLAIN SELECT t.tenant_id FROM public.receipts t
+            WHERE t.parents @> jsonb_build_array('01a20667-2e95-7000-9631-2478931f9f8f')
+              AND t.receipt_type IN ('task.completed', 'task.failed', 'task.canceled')
+            """).compactMap { $0.string(0) }.joined(separator: "\n")
+        #expect(plan.contains("Bitmap Index Scan on receipts_parents"), "\(plan)")
+        #expect(try owner.query("SELECT count(*) FROM receipts WHERE receipt_type = 'task.completed'").first?.int(0) == 5000)
+    }
+}
