@@ -66,6 +66,12 @@ public final class AsyncGateAPI: Sendable {
         self.credentials = CredentialCache(ttlSeconds: configuration.credentialCacheSeconds)
     }
 
+    /// Stops the worker threads once the queued requests are done (call after the HTTP server has
+    /// stopped); later requests are answered 503.
+    public func shutdown() { workers.stop() }
+
+    deinit { workers.stop() }
+
     /// The HTTP server's handler.
     public var handler: HTTPHandler {
         { [self] request, responder in self.handle(request, responder) }

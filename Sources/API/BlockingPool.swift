@@ -14,9 +14,13 @@ final class BlockingPool: Sendable {
     private let state = Mutex(State())
     private let available: DispatchSemaphore
     private let maxQueued: Int
+    private let threadCount: Int
+    /// Threads currently running (they exit after `stop()`).
+    let liveThreads = Atomic<Int>(0)
 
     init(threads: Int, maxQueued: Int, name: String = "asyncgate.worker") {
         self.maxQueued = maxQueued
+        self.threadCount = threads
         available = DispatchSemaphore(value: 0)
         for i in 0..<threads {
             let thread = Thread { [self] in self.run() }
@@ -39,19 +43,34 @@ final class BlockingPool: Sendable {
 
     var queued: Int { state.withLock { $0.queue.count - $0.head } }
 
+    /// Refuses new work; the threads finish what is queued, then exit. Idempotent.
+    func stop() {
+        let first = state.withLock { s -> Bool in
+            defer { s.stopped = true }
+            return !s.stopped
+        }
+        guard first else { return }
+        // One wake-up per thread on top of one per queued item: every thread either takes an item
+        // or, finding the queue empty, exits.
+        for _ in 0..<threadCount { available.signal() }
+    }
+
     private func run() {
+        liveThreads.add(1, ordering: .relaxed)
+        defer { liveThreads.subtract(1, ordering: .relaxed) }
         while true {
             available.wait()
-            let work = state.withLock { s -> (@Sendable () -> Void)? in
-                guard s.head < s.queue.count else { return nil }
+            let (work, exit) = state.withLock { s -> ((@Sendable () -> Void)?, Bool) in
+                guard s.head < s.queue.count else { return (nil, s.stopped) }
                 let w = s.queue[s.head]
                 s.head += 1
                 if s.head > 1024, s.head * 2 > s.queue.count {
                     s.queue.removeFirst(s.head)
                     s.head = 0
                 }
-                return w
+                return (w, false)
             }
+            if exit { return }
             work?()
         }
     }

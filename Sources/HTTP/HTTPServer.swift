@@ -122,4 +122,9 @@ public final class HTTPServer: Sendable {
     public func waitUntilStopped() {
         stoppedGroup.wait()
     }
+
+    /// `waitUntilStopped()` for at most `seconds`; false if the I/O threads are still running.
+    public func waitUntilStopped(seconds: Double) -> Bool {
+        stoppedGroup.wait(timeout: .now() + seconds) == .success
+    }
 }

@@ -199,22 +199,33 @@ public struct LeaseRepository {
         public var workerID: String
         public var result: JSON
         public var artifacts: JSON?
-        public init(taskID: UUID, leaseID: UUID, workerID: String, result: JSON, artifacts: JSON?) {
+        /// The receipts to write when the item passes (`from` of `task.completed` is the worker).
+        public var receipts: CompletionReceipts
+        public init(taskID: UUID, leaseID: UUID, workerID: String, result: JSON, artifacts: JSON?, receipts: CompletionReceipts) {
             self.taskID = taskID; self.leaseID = leaseID; self.workerID = workerID; self.result = result; self.artifacts = artifacts
+            self.receipts = receipts
         }
     }
 
-    /// `checkAndComplete` for a whole batch in ONE statement: every item is checked on its own and
-    /// only the items that pass are written (lease released, task succeeded); the others write
-    /// nothing, so one stale lease never undoes its neighbours. Leases are locked in `lease_id`
-    /// order, then tasks, as everywhere else. Items must name distinct tasks. Returns, in input
-    /// order, each item's check and whether it was written.
-    public func checkAndCompleteMany(tenantID: UUID, _ items: [CompletionInput]) throws -> [(check: LeaseCheck, completed: Bool)] {
-        guard !items.isEmpty else { return [] }
+    /// `checkCompleteAndRecord` for a whole batch in ONE statement: every item is checked on its
+    /// own and only the items that pass are written (lease released, task succeeded, its
+    /// `task.completed` and `task.result_ready`); the others write nothing, so one stale lease never
+    /// undoes its neighbours. Leases are locked in `lease_id` order, then tasks, as everywhere else.
+    /// Items must name distinct tasks and be locatable (the completed receipt names the obligation).
+    /// Returns, in input order, each item's check and whether it was written, and how many receipts
+    /// were written.
+    public func checkCompleteAndRecordMany(tenantID: UUID, _ items: [CompletionInput], instance: String) throws
+        -> (items: [(check: LeaseCheck, completed: Bool)], receipts: Int) {
+        guard !items.isEmpty else { return ([], 0) }
         let rows = try db.query("""
             WITH input AS (
-                SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])
-                    WITH ORDINALITY AS i(task_id, lease_id, worker_id, result, artifacts, ord)
+                SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[],
+                                     $7::uuid[], $8::text[], $9::jsonb[], $10::text[], $11::uuid[], $12::text[], $13::text[],
+                                     $14::jsonb[], $15::text[], $17::text[])
+                    WITH ORDINALITY AS i(task_id, lease_id, worker_id, result, artifacts,
+                                         completed_id, completed_from_kind, completed_body, completed_sha256,
+                                         ready_id, ready_from_kind, ready_from_id, ready_body, ready_sha256,
+                                         completed_from_id, ord)
             ), l AS (
                 -- primary-key probes from the arrays (never a join the planner could turn around)
                 SELECT ctid AS row_ctid, * FROM leases
@@ -226,7 +237,10 @@ public struct LeaseRepository {
                        retry_backoff_seconds
                 FROM tasks WHERE tenant_id = $1 AND task_id = ANY ($2::uuid[])
             ), c AS (
-                SELECT i.ord, i.task_id AS item_task_id, i.result, i.artifacts, l.row_ctid,
+                SELECT i.ord, i.task_id AS item_task_id, i.lease_id AS item_lease_id,
+                       i.result, i.artifacts, i.completed_id, i.completed_from_kind, i.completed_from_id, i.completed_body,
+                       i.completed_sha256,
+                       i.ready_id, i.ready_from_kind, i.ready_from_id, i.ready_body, i.ready_sha256, l.row_ctid,
                        t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
                        t.max_attempts, t.retry_backoff_seconds,
                        \(Self.leaseColumns), l.released_at, l.release_reason,
@@ -248,22 +262,52 @@ public struct LeaseRepository {
                 WHERE t.tenant_id = $1 AND t.task_id = ANY (ARRAY(SELECT task_id FROM rel))
                   AND c.item_task_id = t.task_id AND t.status IN ('leased', 'running')
                 RETURNING t.task_id
+            ), rc AS (
+                INSERT INTO receipts (tenant_id, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id,
+                    task_id, lease_id, parents, body, hash, asyncgate_instance)
+                SELECT $1, v.receipt_id, v.receipt_type, v.from_kind, v.from_id, c.created_by_kind, c.created_by_id,
+                    c.item_task_id, v.lease_id, v.parents::jsonb, v.body,
+                    asyncgate_receipt_hash(v.receipt_type, c.item_task_id, v.from_kind, v.from_id, c.created_by_kind,
+                                           c.created_by_id, v.lease_id, v.parents, v.body_sha256),
+                    $16
+                FROM c JOIN done ON done.task_id = c.item_task_id
+                CROSS JOIN LATERAL (VALUES
+                    (1, c.completed_id, 'task.completed', c.completed_from_kind, c.completed_from_id, c.item_lease_id,
+                     '["' || c.assigned_receipt_id::text || '"]', c.completed_body, c.completed_sha256),
+                    (2, c.ready_id, 'task.result_ready', c.ready_from_kind, c.ready_from_id, NULL::uuid,
+                     '["' || c.completed_id::text || '"]', c.ready_body, c.ready_sha256)
+                ) AS v(n, receipt_id, receipt_type, from_kind, from_id, lease_id, parents, body, body_sha256)
+                ORDER BY c.ord, v.n
+                ON CONFLICT (tenant_id, hash) DO NOTHING
+                RETURNING receipt_id
             )
             SELECT c.status, c.created_by_kind, c.created_by_id, c.assigned_receipt_id, c.attempt, c.max_attempts,
                    c.retry_backoff_seconds, c.lease_id, c.task_id, c.worker_id, c.worker_instance_id, c.acquired_at,
                    c.expires_at, c.renewal_count, c.released_at, c.release_reason, c.valid,
-                   EXISTS (SELECT 1 FROM done WHERE done.task_id = c.item_task_id)
+                   EXISTS (SELECT 1 FROM done WHERE done.task_id = c.item_task_id), (SELECT count(*) FROM rc)
             FROM c ORDER BY c.ord
             """, [
                 tenantID, PGArray(items.map { $0.taskID.lowercasedString }), PGArray(items.map { $0.leaseID.lowercasedString }),
                 PGArray(items.map { $0.workerID }),
                 PGArray(items.map { String(decoding: $0.result.serialized(), as: UTF8.self) }),
                 PGArray(items.map { $0.artifacts.map { String(decoding: $0.serialized(), as: UTF8.self) } }),
+                PGArray(items.map { $0.receipts.completedID.lowercasedString }),
+                PGArray(items.map { $0.receipts.completedFrom.kind.rawValue }),
+                PGArray(items.map { String(decoding: $0.receipts.completedBody.serialized(), as: UTF8.self) }),
+                PGArray(items.map { ReceiptHash.sha256Hex($0.receipts.completedBody.canonicalBytes) }),
+                PGArray(items.map { $0.receipts.readyID.lowercasedString }),
+                PGArray(items.map { $0.receipts.readyFrom.kind.rawValue }),
+                PGArray(items.map { $0.receipts.readyFrom.id }),
+                PGArray(items.map { String(decoding: $0.receipts.readyBody.serialized(), as: UTF8.self) }),
+                PGArray(items.map { ReceiptHash.sha256Hex($0.receipts.readyBody.canonicalBytes) }),
+                instance,
+                PGArray(items.map { $0.receipts.completedFrom.id }),
             ])
         guard rows.count == items.count else {
             throw PostgresError(code: .decodingFailed, sqlState: nil, message: "batch completion returned \(rows.count) rows for \(items.count) items")
         }
-        return try rows.map { row in (try Self.decodeCheck(row), row.bool(17) ?? false) }
+        let checks = try rows.map { row in (check: try Self.decodeCheck(row), completed: row.bool(17) ?? false) }
+        return (checks, rows.first?.int(18) ?? 0)
     }
 
     /// What `checkAndFail` decided and wrote.

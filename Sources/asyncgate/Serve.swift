@@ -77,6 +77,7 @@ struct Serve: ParsableCommand {
             return source
         }
         server.waitUntilStopped()
+        api.shutdown()
         signals.forEach { $0.cancel() }
         sweeper.stop()
         notifications?.stop()

@@ -2,6 +2,7 @@ import API
 import Domain
 import Engine
 import Foundation
+import Testing
 import HTTP
 import Logging
 import Postgres
@@ -65,6 +66,7 @@ public final class ServerFixture: Sendable {
     public let engineFixture: EngineFixture
     public let server: HTTPServer
     public let port: Int
+    let api: AsyncGateAPI
 
     public init(configure: (inout EngineConfiguration) -> Void = { _ in },
                 api: (inout APIConfiguration) -> Void = { _ in },
@@ -73,7 +75,8 @@ public final class ServerFixture: Sendable {
         var apiConfig = APIConfiguration()
         apiConfig.workerThreads = 8
         api(&apiConfig)
-        let handler = AsyncGateAPI(engine: engineFixture.engine, configuration: apiConfig, logger: TestPostgres.logger).handler
+        self.api = AsyncGateAPI(engine: engineFixture.engine, configuration: apiConfig, logger: TestPostgres.logger)
+        let handler = self.api.handler
         var httpConfig = HTTPServerConfiguration()
         httpConfig.port = 0
         httpConfig.ioThreads = 2
@@ -89,6 +92,11 @@ public final class ServerFixture: Sendable {
 
     deinit {
         server.shutdown()
-        server.waitUntilStopped()
+        // Bounded: a server that does not stop fails the test that owned it instead of hanging
+        // the whole run (the grace period is 10 s).
+        if !server.waitUntilStopped(seconds: 30) {
+            Issue.record("HTTP server on port \(port) did not stop within 30 s of shutdown (open connections: \(server.openConnections))")
+        }
+        api.shutdown()
     }
 }
