@@ -41,7 +41,7 @@ extension Engine {
         let receiptIDs = (0..<input.maxTasks).map { _ in Identifiers.next() }
         let filter = ClaimFilter(capabilities: input.capabilities, acceptTypes: input.acceptTypes, limit: input.maxTasks)
         // One statement, committed on its own: one round trip (see TaskRepository.claimAvailable).
-        let claimed = try withConnection(tenant: caller.tenantID) { db -> [ClaimedTask] in
+        let (claimed, receipts) = try withConnection(tenant: caller.tenantID) { db in
             var attempt = 0
             while true {
                 do {
@@ -53,8 +53,12 @@ extension Engine {
                 }
             }
         }
+        if receipts != claimed.count {
+            logger.error("claim wrote fewer task.accepted receipts than leases",
+                         metadata: ["leases": "\(claimed.count)", "receipts": "\(receipts)"])
+        }
         counters.tasksClaimed.add(claimed.count, ordering: .relaxed)
-        counters.receipts.add(claimed.count, ordering: .relaxed)
+        counters.receipts.add(receipts, ordering: .relaxed)
         return claimed
     }
 

@@ -142,6 +142,7 @@ public struct TaskRepository {
 
     /// Claims up to `limit` eligible tasks, creates their leases and writes their `task.accepted`
     /// receipts, all in ONE statement (one round trip, atomic without an explicit transaction).
+    /// Returns the claimed tasks and how many receipts were written (one per task).
     /// Filters (capabilities ⊆ offered, accepted types) run in SQL before the LIMIT, so a claim never
     /// returns fewer tasks than are eligible; SKIP LOCKED makes concurrent claimers take disjoint rows.
     ///
@@ -151,7 +152,7 @@ public struct TaskRepository {
     /// escaped by `to_json` exactly as `JSONEscaping` does, the expiry as `Timestamp.rfc3339`).
     /// A test recomputes every such hash with `ReceiptHash` over awkward principal ids.
     public func claimAvailable(tenantID: UUID, filter: ClaimFilter, worker: Principal, leaseIDs: [UUID], receiptIDs: [UUID],
-                               ttlSeconds: Int, instance: String) throws -> [ClaimedTask] {
+                               ttlSeconds: Int, instance: String) throws -> (claimed: [ClaimedTask], receipts: Int) {
         // Two statement texts, so each generic plan (TenantScope.makePool) walks its own index:
         // tasks_leasable_by_type with accepted types, tasks_leasable without ($3 is NULL then).
         // The LIMIT is written into the text (an Int, 1...100): a generic plan guesses 10 % of the
@@ -207,14 +208,13 @@ public struct TaskRepository {
                 PGArray(leaseIDs.map { $0.lowercasedString }), worker.id, worker.instanceID, ttlSeconds,
                 PGArray(receiptIDs.map { $0.lowercasedString }), worker.kind.rawValue, instance,
             ])
-        if let written = rows.first?.int(Self.columnCount + 2), written != rows.count {
-            throw PostgresError(code: .decodingFailed, sqlState: nil,
-                                message: "claim wrote \(written) task.accepted receipts for \(rows.count) leases")
-        }
-        return try rows.map { row in
+        // The statement has committed by now: report what it wrote (a duplicate hash, which would
+        // need a colliding lease id, is not written twice), never throw the claim away.
+        let claimed = try rows.map { row in
             ClaimedTask(task: try Self.decode(row), leaseID: try row.requireUUID(Self.columnCount),
                         expiresAt: try row.requireDate(Self.columnCount + 1))
         }
+        return (claimed, rows.first?.int(Self.columnCount + 2) ?? 0)
     }
 
     public func markRunning(tenantID: UUID, taskID: UUID) throws -> Date? {
