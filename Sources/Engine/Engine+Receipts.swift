@@ -78,8 +78,13 @@ extension Engine {
         let principal = try readablePrincipal(caller, requested)
         return try withConnection(tenant: caller.tenantID) { db in
             try Self.requireCursor(db, caller, since)
-            let relationship = try RelationshipRepository(db).touch(tenantID: caller.tenantID, principal: principal)
-            let open = try ReceiptRepository(db).openObligations(tenantID: caller.tenantID, to: principal, since: since, limit: limit)
+            // The relationship upsert and the page in ONE round trip (one implicit transaction).
+            let results = try db.pipeline([
+                RelationshipRepository.touchStatement(tenantID: caller.tenantID, principal: principal),
+                ReceiptRepository.openObligationsStatement(tenantID: caller.tenantID, to: principal, since: since, limit: limit),
+            ])
+            let relationship = try RelationshipRepository.decodeTouch(results[0], principal)
+            let open = try results[1].map(ReceiptRepository.decode)
             return ObligationsPage(relationship: relationship, openObligations: open, cursor: open.last?.receiptID ?? since)
         }
     }

@@ -24,7 +24,7 @@ public struct ReceiptRepository {
         r.schedule_id, r.parents, r.body, r.hash, r.created_at, r.delivered_at, r.asyncgate_instance
         """
 
-    static func decode(_ row: PostgresRow) throws -> ReceiptRecord {
+    public static func decode(_ row: PostgresRow) throws -> ReceiptRecord {
         let parents = (try row.json(9)?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(PostgresUUID.parse) }
         return ReceiptRecord(
             receiptID: try row.requireUUID(0), type: try row.requireString(1),
@@ -168,12 +168,18 @@ public struct ReceiptRepository {
     /// against the ledger itself with a GIN containment probe for a terminator naming it as a parent,
     /// so the answer is database evidence, not inference.
     public func openObligations(tenantID: UUID, to: Principal, since: UUID?, limit: Int) throws -> [ReceiptRecord] {
+        let (sql, binds) = Self.openObligationsStatement(tenantID: tenantID, to: to, since: since, limit: limit)
+        return try db.query(sql, binds).map(Self.decode)
+    }
+
+    /// The statement of `openObligations` (rows decode with `decode`), for callers that pipeline it.
+    public static func openObligationsStatement(tenantID: UUID, to: Principal, since: UUID?, limit: Int) -> (String, [(any PostgresBindable)?]) {
         // One statement: a page of candidates in order from open_obligations (index range scan,
         // O(limit)), then ONE batched termination check of the whole page against the ledger's GIN
-        // index (asyncgate_discharged, migrations/0004: RLS would otherwise forbid the index).
+        // index (asyncgate_discharged, migrations/0009: RLS would otherwise forbid the index).
         var filters = SQLFilters(fixed: [tenantID, to.kind.rawValue, to.id])
         filters.add(since, Self.after("o"))
-        let rows = try db.query("""
+        return ("""
             WITH c AS (
                 SELECT o.tenant_id, o.receipt_id, o.created_at
                 FROM open_obligations o
@@ -189,7 +195,6 @@ public struct ReceiptRepository {
             WHERE c.receipt_id NOT IN (SELECT id FROM discharged WHERE id IS NOT NULL)
             ORDER BY c.created_at, c.receipt_id
             """, filters.binds)
-        return try rows.map(Self.decode)
     }
 
     /// Receipts of a type addressed to a principal (bootstrap's anomaly bucket), oldest first.

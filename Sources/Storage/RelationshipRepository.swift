@@ -16,13 +16,22 @@ public struct RelationshipRepository {
     public init(_ db: PostgresConnection) { self.db = db }
 
     public func touch(tenantID: UUID, principal: Principal) throws -> Relationship {
-        let rows = try db.query("""
+        let (sql, binds) = Self.touchStatement(tenantID: tenantID, principal: principal)
+        return try Self.decodeTouch(try db.query(sql, binds), principal)
+    }
+
+    /// The upsert of `touch`, for callers that pipeline it with other statements.
+    public static func touchStatement(tenantID: UUID, principal: Principal) -> (String, [(any PostgresBindable)?]) {
+        ("""
             INSERT INTO relationships (tenant_id, principal_kind, principal_id, principal_instance_id)
             VALUES ($1, $2, $3, $4)
             ON CONFLICT (tenant_id, principal_kind, principal_id, principal_instance_id)
             DO UPDATE SET last_seen_at = now(), sessions_count = relationships.sessions_count + 1
             RETURNING first_seen_at, last_seen_at, sessions_count
             """, [tenantID, principal.kind.rawValue, principal.id, principal.instanceID ?? ""])
+    }
+
+    public static func decodeTouch(_ rows: PostgresResult, _ principal: Principal) throws -> Relationship {
         guard let row = rows.first else { throw PostgresError(code: .decodingFailed, sqlState: nil, message: "relationship upsert returned no row") }
         return Relationship(principal: principal, firstSeenAt: try row.requireDate(0), lastSeenAt: try row.requireDate(1),
                             sessionsCount: try row.requireInt(2))

@@ -46,6 +46,20 @@ import TestSupport
         #expect(try f.openObligations().map(\.taskID) == [id])
     }
 
+    /// A page of open obligations (and the relationship upsert that comes with it) is one round trip.
+    @Test func aPageIsOneRoundTrip() throws {
+        let f = try EngineFixture(poolSize: 1)
+        try f.pool.withConnection { _ = try $0.refreshPlansIfDue(now: .now + .seconds(3600)) }
+        for _ in 0..<3 { _ = try f.create() }
+        _ = try f.openObligations()  // prepares the statements
+        let before = try f.pool.withConnection { $0.roundTrips }
+        let page = try f.engine.openObligations(shared, principal: alice, since: nil, limit: 200)
+        let after = try f.pool.withConnection { $0.roundTrips }
+        #expect(page.openObligations.count == 3)
+        #expect(page.relationship.sessionsCount == 2)
+        #expect(after - before == 1)
+    }
+
     /// The discharge probe as `asyncgate_discharged` runs it (as the schema owner, outside row-level
     /// security, hash and merge joins off) on an analysed ledger: one probe of the partial GIN index
     /// per candidate, not a walk of the terminal receipts.
