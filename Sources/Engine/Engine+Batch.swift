@@ -53,7 +53,7 @@ extension Engine {
             let written = try transaction(tenant: caller.tenantID) { db -> [(Int, Result<CreateTaskResult, EngineError>)] in
                 let tasks = TaskRepository(db)
                 return try prepared.map { (i, insert, receipt, key) in
-                    if let created = try tasks.insertWithAssignedReceipt(insert, receipt: receipt, instance: instanceID, notify: configuration.notifyEnabled) {
+                    if let created = try tasks.insertWithAssignedReceipt(insert, receipt: receipt, instance: instanceID) {
                         return (i, .success(CreateTaskResult(taskID: created.taskID, status: created.status, created: true)))
                     }
                     guard let key, let existing = try tasks.findByIdempotencyKey(tenantID: caller.tenantID, key: key) else {

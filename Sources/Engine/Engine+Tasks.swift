@@ -43,7 +43,7 @@ extension Engine {
         let (insert, assigned) = try prepareCreate(caller, input)
         let result = try withConnection(tenant: caller.tenantID) { db in
             let tasks = TaskRepository(db)
-            if let created = try tasks.insertWithAssignedReceipt(insert, receipt: assigned, instance: instanceID, notify: configuration.notifyEnabled) {
+            if let created = try tasks.insertWithAssignedReceipt(insert, receipt: assigned, instance: instanceID) {
                 counters.tasksCreated.add(1, ordering: .relaxed)
                 counters.receipts.add(1, ordering: .relaxed)
                 return CreateTaskResult(taskID: created.taskID, status: created.status, created: true)
@@ -57,11 +57,14 @@ extension Engine {
         return result
     }
 
-    /// Wakes this instance's parked claims for newly committed tasks at once, without waiting for
-    /// the NOTIFY round trip through PostgreSQL (which still reaches the other instances, and is a
-    /// no-op here afterwards). Delayed tasks are left to the periodic re-check.
+    /// Newly committed tasks: this instance's parked claims are woken at once; the other
+    /// instances are told by NOTIFY right after (`TaskAnnouncer`). Delayed tasks are left to the
+    /// periodic re-check.
     func announce(_ tenant: UUID, _ created: [CreateTaskInput]) {
-        for type in Set(created.filter { $0.delaySeconds <= 0 }.map(\.type)) { waiters.notify(tenant: tenant, type: type) }
+        for type in Set(created.filter { $0.delaySeconds <= 0 }.map(\.type)) {
+            waiters.notify(tenant: tenant, type: type)
+            announcer?.announce(tenant: tenant, type: type)
+        }
     }
 
     /// Validates a create and fixes its ids: the task row and its `task.assigned` receipt.

@@ -17,6 +17,8 @@ public final class Engine: Sendable {
     let counters = EngineCounters()
     /// Parked long-poll claims (woken by TaskNotifications and a periodic re-check).
     public let waiters: ClaimWaiters
+    /// Tells other instances about new tasks (nil with ASYNCGATE_NOTIFY=off).
+    let announcer: TaskAnnouncer?
 
     public init(pool: PostgresPool, configuration: EngineConfiguration, instanceID: String, logger: Logger) {
         self.pool = pool
@@ -24,6 +26,7 @@ public final class Engine: Sendable {
         self.instanceID = instanceID
         self.logger = logger
         self.waiters = ClaimWaiters(recheckInterval: configuration.claimRecheckSeconds)
+        self.announcer = configuration.notifyEnabled ? TaskAnnouncer(pool: pool, logger: logger) : nil
     }
 
     /// Runs `body` in a transaction, retrying a few times on serialization failures / deadlocks

@@ -28,7 +28,7 @@ public final class TaskNotifications: Sendable {
 
     public func stop() { running.store(false, ordering: .relaxed) }
 
-    /// Payload format written by the task SQL: "<tenant uuid> <task type>".
+    /// Payload format written by `TaskAnnouncer`: "<tenant uuid> <task type>".
     static func parse(_ payload: String) -> (UUID, String?)? {
         let parts = payload.split(separator: " ", maxSplits: 1)
         guard let first = parts.first, let tenant = UUID(uuidString: String(first)) else { return nil }

@@ -63,6 +63,24 @@ import TestSupport
         #expect(Date().timeIntervalSince(started) < 5)
     }
 
+    /// Creates are announced to other instances after they commit, coalesced: a burst of creates
+    /// of one type is one notification, and a listener hears it.
+    @Test func announcementsAreCoalescedAndHeard() throws {
+        let f = try EngineFixture()
+        let listener = try PostgresConnection.connect(f.conninfo, logger: TestPostgres.logger)
+        defer { listener.close() }
+        try listener.listen(TaskNotifications.channel)
+        let created = try f.engine.createTasks(shared, (0..<20).map { _ in CreateTaskInput(owner: alice, type: "burst") })
+        #expect(created.allSatisfy { (try? $0.get()) != nil })
+        var heard: [String] = []
+        let deadline = Date().addingTimeInterval(5)
+        while heard.isEmpty && Date() < deadline { heard += try listener.waitForNotifications(timeout: 0.5).map(\.payload) }
+        heard += try listener.waitForNotifications(timeout: 0.3).map(\.payload)
+        #expect(heard == ["\(tenant.lowercasedString) burst"], "\(heard)")
+        _ = try f.create { $0.delaySeconds = 30 }  // not claimable yet: not announced
+        #expect(try listener.waitForNotifications(timeout: 0.5).isEmpty)
+    }
+
     /// A create on the same instance wakes its parked claims directly (no listener at all here, and
     /// no re-check for a minute).
     @Test func createOnThisInstanceWakesAParkedClaimDirectly() throws {
