@@ -50,7 +50,7 @@ final class TaskAnnouncer: Sendable {
         guard !payloads.isEmpty else { return }
         do {
             try pool.withConnection(timeout: 5) { db in
-                _ = try db.query("SELECT pg_notify('\(TaskNotifications.channel)', p) FROM unnest($1::text[]) AS p", [PGArray(payloads)])
+                try NotificationRepository(db).notify(channel: TaskNotifications.channel, payloads: payloads)
             }
             flushes.add(1, ordering: .relaxed)
         } catch let error as PostgresError where error.code == .poolClosed {

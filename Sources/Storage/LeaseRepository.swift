@@ -76,6 +76,38 @@ public struct LeaseRepository {
             leaseReleaseReason: row.string(15), leaseIsValid: row.bool(16) ?? false)
     }
 
+    /// The check (`c`: the 17 columns of `decodeCheck`), lease release (`rel`) and task update
+    /// (`done`) of a completion, for `checkAndComplete` and `checkCompleteAndRecord`. Binds: $1
+    /// tenant, $2 task, $3 lease, $4 worker, $5 result, $6 artifacts.
+    static let completeCTEs = """
+        WITH l AS (
+            SELECT ctid AS row_ctid, * FROM leases
+            WHERE tenant_id = $1 AND lease_id = $3 AND task_id = $2
+            FOR UPDATE
+        ), c AS (
+            SELECT t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
+                   t.max_attempts, t.retry_backoff_seconds,
+                   \(Self.leaseColumns), l.released_at, l.release_reason,
+                   (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = $4) AS valid
+            FROM (SELECT 1) one
+            LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = $2
+            LEFT JOIN l ON true
+        ), rel AS (
+            UPDATE leases SET released_at = now(), release_reason = 'completed'
+            FROM c
+            WHERE leases.ctid = (SELECT row_ctid FROM l) -- the row locked above: a TID scan in every plan
+              AND leases.tenant_id = $1 AND leases.lease_id = $3 AND leases.released_at IS NULL
+              AND c.valid AND c.status IN ('leased', 'running')
+            RETURNING leases.lease_id
+        ), done AS (
+            UPDATE tasks SET status = 'succeeded', outcome = 'succeeded', result = $5::jsonb, artifacts = $6::jsonb,
+                completed_at = now(), updated_at = now()
+            WHERE tenant_id = $1 AND task_id = $2 AND status IN ('leased', 'running')
+              AND EXISTS (SELECT 1 FROM rel)
+            RETURNING task_id
+        )
+        """
+
     /// The lease check, and — only when it passes (lease active, unexpired, the caller's; task
     /// leased or running) — the lease released as "completed" and the task marked succeeded, in ONE
     /// statement. Locks are taken as everywhere else: the lease (FOR UPDATE, then its release)
@@ -83,32 +115,7 @@ public struct LeaseRepository {
     /// the check to say why.
     public func checkAndComplete(tenantID: UUID, taskID: UUID, leaseID: UUID, workerID: String, result: JSON, artifacts: JSON?) throws -> (check: LeaseCheck, completed: Bool) {
         let rows = try db.query("""
-            WITH l AS (
-                SELECT ctid AS row_ctid, * FROM leases
-                WHERE tenant_id = $1 AND lease_id = $3 AND task_id = $2
-                FOR UPDATE
-            ), c AS (
-                SELECT t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
-                       t.max_attempts, t.retry_backoff_seconds,
-                       \(Self.leaseColumns), l.released_at, l.release_reason,
-                       (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = $4) AS valid
-                FROM (SELECT 1) one
-                LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = $2
-                LEFT JOIN l ON true
-            ), rel AS (
-                UPDATE leases SET released_at = now(), release_reason = 'completed'
-                FROM c
-                WHERE leases.ctid = (SELECT row_ctid FROM l) -- the row locked above: a TID scan in every plan
-                  AND leases.tenant_id = $1 AND leases.lease_id = $3 AND leases.released_at IS NULL
-                  AND c.valid AND c.status IN ('leased', 'running')
-                RETURNING leases.lease_id
-            ), done AS (
-                UPDATE tasks SET status = 'succeeded', outcome = 'succeeded', result = $5::jsonb, artifacts = $6::jsonb,
-                    completed_at = now(), updated_at = now()
-                WHERE tenant_id = $1 AND task_id = $2 AND status IN ('leased', 'running')
-                  AND EXISTS (SELECT 1 FROM rel)
-                RETURNING task_id
-            )
+            \(Self.completeCTEs)
             SELECT c.*, (SELECT count(*) FROM done) FROM c
             """, [tenantID, taskID, leaseID, workerID, JSONB(result), artifacts.map(JSONB.init)])
         return (try Self.decodeCheck(rows.first), (rows.first?.int(17) ?? 0) == 1)
@@ -137,32 +144,7 @@ public struct LeaseRepository {
     public func checkCompleteAndRecord(tenantID: UUID, taskID: UUID, leaseID: UUID, workerID: String, result: JSON, artifacts: JSON?,
                                        receipts: CompletionReceipts, instance: String) throws -> (check: LeaseCheck, completed: Bool, receipts: Int) {
         let rows = try db.query("""
-            WITH l AS (
-                SELECT ctid AS row_ctid, * FROM leases
-                WHERE tenant_id = $1 AND lease_id = $3 AND task_id = $2
-                FOR UPDATE
-            ), c AS (
-                SELECT t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
-                       t.max_attempts, t.retry_backoff_seconds,
-                       \(Self.leaseColumns), l.released_at, l.release_reason,
-                       (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = $4) AS valid
-                FROM (SELECT 1) one
-                LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = $2
-                LEFT JOIN l ON true
-            ), rel AS (
-                UPDATE leases SET released_at = now(), release_reason = 'completed'
-                FROM c
-                WHERE leases.ctid = (SELECT row_ctid FROM l) -- the row locked above: a TID scan in every plan
-                  AND leases.tenant_id = $1 AND leases.lease_id = $3 AND leases.released_at IS NULL
-                  AND c.valid AND c.status IN ('leased', 'running')
-                RETURNING leases.lease_id
-            ), done AS (
-                UPDATE tasks SET status = 'succeeded', outcome = 'succeeded', result = $5::jsonb, artifacts = $6::jsonb,
-                    completed_at = now(), updated_at = now()
-                WHERE tenant_id = $1 AND task_id = $2 AND status IN ('leased', 'running')
-                  AND EXISTS (SELECT 1 FROM rel)
-                RETURNING task_id
-            ), rc AS (
+            \(Self.completeCTEs), rc AS (
                 INSERT INTO receipts (tenant_id, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id,
                     task_id, lease_id, parents, body, hash, asyncgate_instance)
                 SELECT $1, v.receipt_id, v.receipt_type, v.from_kind, v.from_id, c.created_by_kind, c.created_by_id, $2,
@@ -192,7 +174,7 @@ public struct LeaseRepository {
         return (try Self.decodeCheck(rows.first), (rows.first?.int(17) ?? 0) == 1, rows.first?.int(18) ?? 0)
     }
 
-    /// One item of `checkAndCompleteMany`.
+    /// One item of `checkCompleteAndRecordMany`.
     public struct CompletionInput: Sendable {
         public var taskID: UUID
         public var leaseID: UUID
