@@ -76,17 +76,19 @@ final class EventLoop: @unchecked Sendable {
     /// Queues a message from any thread and wakes the loop; false if the loop has exited.
     @discardableResult
     func post(_ message: Message) -> Bool {
-        let wake: Bool? = inbox.withLock { queue in
-            guard queue != nil else { return nil }
+        // The wake-up is written under the inbox lock: the loop, on exit, empties the inbox under
+        // that lock (queue = nil) before it closes wakeFD, so a poster can never write to a
+        // descriptor that was closed meanwhile — and reused, e.g. by a libpq socket, whose stream
+        // those 8 bytes would corrupt.
+        inbox.withLock { queue in
+            guard queue != nil else { return false }
             queue!.append(message)
-            return queue!.count == 1
+            if queue!.count == 1 {
+                var one: UInt64 = 1
+                _ = write(wakeFD, &one, 8)
+            }
+            return true
         }
-        guard let wake else { return false }
-        if wake {
-            var one: UInt64 = 1
-            _ = write(wakeFD, &one, 8)
-        }
-        return true
     }
 
     /// Hands a response to its connection: directly when already on this loop, else via the inbox.
