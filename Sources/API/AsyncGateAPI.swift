@@ -211,4 +211,9 @@ public final class AsyncGateAPI: Sendable {
     static func json(_ value: JSON, status: Int = 200, headers: HTTPHeaders = .init()) -> HTTPResponse {
         HTTPResponse.json(status: status, body: value.serialized(), headers: headers)
     }
+
+    /// A JSON response whose body is already written (`Wire.object`, `Wire.receiptArray`).
+    static func bytes(_ body: [UInt8], status: Int = 200, headers: HTTPHeaders = .init()) -> HTTPResponse {
+        HTTPResponse.json(status: status, body: body, headers: headers)
+    }
 }

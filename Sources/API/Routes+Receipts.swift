@@ -20,8 +20,8 @@ extension AsyncGateAPI {
     }
 
     static func receiptPage(_ receipts: [ReceiptRecord], limit: Int) -> HTTPResponse {
-        json(["receipts": .array(receipts.map(Wire.receipt)),
-              "next_cursor": receipts.count == limit ? Wire.id(receipts.last?.receiptID) : .null])
+        bytes(Wire.object(["receipts": .bytes(Wire.receiptArray(receipts)),
+                           "next_cursor": .json(receipts.count == limit ? Wire.id(receipts.last?.receiptID) : .null)]))
     }
 
     @Sendable static func listReceipts(_ c: RouteContext) throws -> HTTPResponse {
@@ -48,7 +48,7 @@ extension AsyncGateAPI {
     }
 
     @Sendable static func getReceipt(_ c: RouteContext) throws -> HTTPResponse {
-        json(Wire.receipt(try c.engine.getReceipt(c.caller, receiptID: try c.pathUUID("receipt_id"))))
+        bytes(Wire.receiptBytes(try c.engine.getReceipt(c.caller, receiptID: try c.pathUUID("receipt_id"))))
     }
 
     @Sendable static func ackReceipt(_ c: RouteContext) throws -> HTTPResponse {
@@ -81,10 +81,10 @@ extension AsyncGateAPI {
         let principal = try queryPrincipal(c, kindParam: "principal_kind", idParam: "principal_id")
         let limit = try c.input.queryInt("limit", default: 50, range: 1...200)
         let page = try c.engine.openObligations(c.caller, principal: principal, since: try c.input.queryUUID("since_receipt_id"), limit: limit)
-        return json([
-            "server": server(c), "relationship": Wire.relationship(page.relationship),
-            "open_obligations": .array(page.openObligations.map(Wire.receipt)), "cursor": Wire.id(page.cursor),
-        ])
+        return bytes(Wire.object([
+            "server": .json(server(c)), "relationship": .json(Wire.relationship(page.relationship)),
+            "open_obligations": .bytes(Wire.receiptArray(page.openObligations)), "cursor": .json(Wire.id(page.cursor)),
+        ]))
     }
 
     @Sendable static func bootstrap(_ c: RouteContext) throws -> HTTPResponse {
@@ -95,16 +95,16 @@ extension AsyncGateAPI {
         headers.add("Deprecation", "true")
         headers.add("X-AsyncGate-Deprecated", "use GET /v1/obligations/open")
         headers.add("Link", "</v1/obligations/open>; rel=\"successor-version\"")
-        return json([
-            "server": server(c), "relationship": Wire.relationship(page.relationship),
-            "attention": [
-                "inbox_receipts": .array(page.inbox.map(Wire.receipt)),
-                "assigned_tasks": .array(page.assignedTasks.map(Wire.task)),
-                "waiting_results": .array(page.waitingResults.map(Wire.receipt)),
-                "running_or_scheduled": .array(page.runningOrScheduled.map(Wire.task)),
-                "anomalies": .array(page.anomalies.map(Wire.receipt)),
-            ],
-            "cursor": Wire.id(page.cursor),
-        ], headers: headers)
+        let attention = Wire.object([
+            "inbox_receipts": .bytes(Wire.receiptArray(page.inbox)),
+            "assigned_tasks": .json(.array(page.assignedTasks.map(Wire.task))),
+            "waiting_results": .bytes(Wire.receiptArray(page.waitingResults)),
+            "running_or_scheduled": .json(.array(page.runningOrScheduled.map(Wire.task))),
+            "anomalies": .bytes(Wire.receiptArray(page.anomalies)),
+        ])
+        return bytes(Wire.object([
+            "server": .json(server(c)), "relationship": .json(Wire.relationship(page.relationship)),
+            "attention": .bytes(attention), "cursor": .json(Wire.id(page.cursor)),
+        ]), headers: headers)
     }
 }

@@ -47,15 +47,6 @@ enum Wire {
         ]
     }
 
-    static func receipt(_ r: ReceiptRecord) -> JSON {
-        [
-            "receipt_id": id(r.receiptID), "receipt_type": .string(r.type), "created_at": time(r.createdAt),
-            "from": principal(r.from), "to": principal(r.to), "task_id": id(r.taskID), "lease_id": id(r.leaseID),
-            "schedule_id": str(r.scheduleID), "parents": .array(r.parents.map { id($0) }), "body": r.body,
-            "delivered_at": time(r.deliveredAt), "hash": .string(r.hash),
-        ]
-    }
-
     static func relationship(_ r: Relationship) -> JSON {
         [
             "principal_kind": .string(r.principal.kind.rawValue), "principal_id": .string(r.principal.id),

@@ -49,18 +49,29 @@ extension UUID {
     /// Lowercase, hyphenated: the only form AsyncGate puts on the wire or into hashes. Written by
     /// hand: `uuidString` formats with `snprintf` on Linux and then needs `lowercased()`.
     public var lowercasedString: String {
+        String(unsafeUninitializedCapacity: 36) { writeLowercased(into: $0) }
+    }
+
+    /// Appends `lowercasedString`'s UTF-8 bytes to `buffer` (response writers that skip `String`).
+    public func appendLowercased(to buffer: inout [UInt8]) {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: 36))
+        buffer.withUnsafeMutableBufferPointer { all in
+            _ = writeLowercased(into: UnsafeMutableBufferPointer(rebasing: all[start...]))
+        }
+    }
+
+    func writeLowercased(into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         withUnsafeBytes(of: uuid) { bytes in
-            String(unsafeUninitializedCapacity: 36) { out in
-                let digits: StaticString = "0123456789abcdef"
-                var i = 0
-                for (k, b) in bytes.enumerated() {
-                    if k == 4 || k == 6 || k == 8 || k == 10 { out[i] = UInt8(ascii: "-"); i += 1 }
-                    out[i] = digits.utf8Start[Int(b >> 4)]
-                    out[i + 1] = digits.utf8Start[Int(b & 0x0F)]
-                    i += 2
-                }
-                return i
+            let digits: StaticString = "0123456789abcdef"
+            var i = 0
+            for (k, b) in bytes.enumerated() {
+                if k == 4 || k == 6 || k == 8 || k == 10 { out[i] = UInt8(ascii: "-"); i += 1 }
+                out[i] = digits.utf8Start[Int(b >> 4)]
+                out[i + 1] = digits.utf8Start[Int(b & 0x0F)]
+                i += 2
             }
+            return i
         }
     }
 }

@@ -79,12 +79,17 @@ extension Engine {
         return try withConnection(tenant: caller.tenantID) { db in
             try Self.requireCursor(db, caller, since)
             // The relationship upsert and the page in ONE round trip (one implicit transaction).
+            // That transaction commits asynchronously: it writes only the relationship's
+            // bookkeeping (last seen, sessions), so the page never waits for a WAL flush. A crash
+            // can forget the last fraction of a second of touches (wal_writer_delay), never a task
+            // or a receipt, and a disk stall no longer stalls the agent's bootstrap.
             let results = try db.pipeline([
+                RelationshipRepository.asynchronousCommitStatement,
                 RelationshipRepository.touchStatement(tenantID: caller.tenantID, principal: principal),
                 ReceiptRepository.openObligationsStatement(tenantID: caller.tenantID, to: principal, since: since, limit: limit),
             ])
-            let relationship = try RelationshipRepository.decodeTouch(results[0], principal)
-            let open = try results[1].map(ReceiptRepository.decode)
+            let relationship = try RelationshipRepository.decodeTouch(results[1], principal)
+            let open = try results[2].map(ReceiptRepository.decode)
             return ObligationsPage(relationship: relationship, openObligations: open, cursor: open.last?.receiptID ?? since)
         }
     }

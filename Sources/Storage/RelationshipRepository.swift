@@ -20,6 +20,12 @@ public struct RelationshipRepository {
         return try Self.decodeTouch(try db.query(sql, binds), principal)
     }
 
+    /// Makes the enclosing transaction commit without waiting for its WAL flush (`SET LOCAL
+    /// synchronous_commit = off`), for transactions that write only relationship bookkeeping.
+    public static var asynchronousCommitStatement: (String, [(any PostgresBindable)?]) {
+        ("SELECT set_config('synchronous_commit', 'off', true)", [])
+    }
+
     /// The upsert of `touch`, for callers that pipeline it with other statements.
     public static func touchStatement(tenantID: UUID, principal: Principal) -> (String, [(any PostgresBindable)?]) {
         ("""

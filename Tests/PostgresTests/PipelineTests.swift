@@ -18,6 +18,23 @@ struct PipelineTests {
         try connection.query("SELECT count(*) FROM pg_prepared_statements").first?.int(0) ?? -1
     }
 
+    @Test("a pipeline is one implicit transaction: a LOCAL setting of its first statement holds for the rest, then ends")
+    func localSettingSpansThePipelineOnly() throws {
+        let (_, connection) = try setUp()
+        defer { connection.close() }
+        // The obligations page relies on this: its relationship upsert commits asynchronously,
+        // and the connection's next transaction (a create, say) must be durable again.
+        try connection.execute("SET synchronous_commit = on")  // the test cluster runs with it off
+        let results = try connection.pipeline([
+            ("SELECT set_config('synchronous_commit', 'off', true)", []),
+            ("INSERT INTO items VALUES ($1)", ["a"]),
+            ("SELECT current_setting('synchronous_commit')", []),
+        ])
+        #expect(results[2].first?.string(0) == "off")
+        #expect(try connection.query("SELECT current_setting('synchronous_commit')").first?.string(0) == "on")
+        #expect(try names(connection) == ["a"], "the asynchronous commit still commits")
+    }
+
     @Test func resultsComeBackInOrder() throws {
         let (_, connection) = try setUp()
         defer { connection.close() }
