@@ -89,4 +89,22 @@ import TestSupport
         #expect(plan.contains("Nested Loop"), "\(plan)")
         #expect(try owner.query("SELECT count(*) FROM receipts WHERE receipt_type = 'task.completed'").first?.int(0) == 5000)
     }
+
+    /// The probe index has no pending list (migrations/0010): every search would otherwise scan
+    /// all terminal receipts written since the last vacuum, unsorted.
+    @Test func terminalReceiptsGoStraightIntoTheDischargeIndex() throws {
+        let f = try EngineFixture()
+        let owner = try PostgresConnection.connect(f.conninfo, logger: TestPostgres.logger)
+        defer { owner.close() }
+        let options = try owner.query("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'receipts_parents'")
+        #expect(options.first?.string(0)?.contains("fastupdate=off") == true)
+        try owner.execute("""
+            INSERT INTO receipts (tenant_id, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id, parents, hash)
+            SELECT '00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'task.completed',
+                   'worker', 'w', 'agent', 'a', jsonb_build_array(gen_random_uuid()::text), md5(n::text)
+            FROM generate_series(1, 2000) n
+            """)
+        // pages of pending list merged by the call: none were left
+        #expect(try owner.query("SELECT gin_clean_pending_list('receipts_parents'::regclass)").first?.int(0) == 0)
+    }
 }
