@@ -14,6 +14,12 @@ struct RequestInput {
 
     init(_ request: HTTPRequest, expectsBody: Bool) throws {
         self.request = request
+        // PostgreSQL text and jsonb cannot hold U+0000: refused here, by name, before any work.
+        if request.query.contains("%00") {
+            for item in request.queryItems where item.name.utf8.contains(0) || item.value.utf8.contains(0) {
+                throw EngineError(.invalidParameter, "query parameter \(Self.printable(item.name)) must not contain U+0000 (NUL)")
+            }
+        }
         if expectsBody, !request.body.isEmpty {
             let parsed: JSON
             do {
@@ -24,10 +30,50 @@ struct RequestInput {
             guard case .object(let fields) = parsed else {
                 throw EngineError.validation("request body must be a JSON object, got \(parsed.typeName)")
             }
+            // only bodies that spell a NUL escape can hold one (raw control bytes are invalid JSON)
+            if Self.mayHoldNUL(request.body), let path = Self.pathOfNUL(parsed, at: "") {
+                throw EngineError.validation("\(path.isEmpty ? "the body" : path) must not contain U+0000 (NUL): it cannot be stored")
+            }
             body = fields
         } else {
             body = [:]
         }
+    }
+
+    /// Whether `bytes` contain a `\u0000` escape (the only way a valid JSON text holds U+0000).
+    static func mayHoldNUL(_ bytes: [UInt8]) -> Bool {
+        let pattern: [UInt8] = Array("u0000".utf8)
+        guard bytes.count >= pattern.count + 1 else { return false }
+        for i in 1...(bytes.count - pattern.count) where bytes[i - 1] == UInt8(ascii: "\\") && bytes[i] == UInt8(ascii: "u") {
+            if bytes[i..<(i + pattern.count)].elementsEqual(pattern) { return true }
+        }
+        return false
+    }
+
+    /// Where in `value` a string or key holds U+0000, as a field path (`payload.items[2]`).
+    static func pathOfNUL(_ value: JSON, at path: String) -> String? {
+        switch value {
+        case .string(let s):
+            return s.utf8.contains(0) ? path : nil
+        case .array(let items):
+            for (i, item) in items.enumerated() {
+                if let found = pathOfNUL(item, at: "\(path)[\(i)]") { return found }
+            }
+            return nil
+        case .object(let fields):
+            for (key, item) in fields {
+                let child = path.isEmpty ? printable(key) : "\(path).\(printable(key))"
+                if key.utf8.contains(0) { return child }
+                if let found = pathOfNUL(item, at: child) { return found }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    static func printable(_ s: String) -> String {
+        String(s.unicodeScalars.map { $0.value == 0 ? "\\u0000" : String($0) }.joined().prefix(100))
     }
 
     /// One element of a batch body: same accessors, same error messages, prefixed with its index.

@@ -286,14 +286,73 @@ extension Engine {
 
     /// Failure: retryable with attempts left → requeued (attempt + 1, exponential backoff) with a
     /// `task.retry_scheduled` receipt; otherwise terminal `failed` with `task.failed` (discharging the
-    /// obligation) and `task.result_ready`. One transaction either way.
+    /// obligation) and `task.result_ready`. One statement, committed on its own (one round trip).
     public func fail(_ caller: Caller, _ ref: LeaseRef, error: JSON, retryable: Bool) throws -> FailResult {
         let item = FailItem(ref: ref, error: error, retryable: retryable)
         try requireWorker(caller)
         try prepareFailure(caller, item)
-        let outcome = try transaction(tenant: caller.tenantID) { db in try failOne(db, caller, item) }
+        // The statement writes bodies with values only it knows; when even the largest of them is
+        // within the receipt limit it needs no look first. Otherwise (an error within a few dozen
+        // bytes of the limit) the two-step path checks the exact body before it is written.
+        let outcome = Self.largestFailureBodyFits(item)
+            ? try failInOneStatement(caller, item)
+            : try transaction(tenant: caller.tenantID) { db in try failOne(db, caller, item) }
         if outcome.requeued { counters.tasksRequeued.add(1, ordering: .relaxed) } else { counters.tasksFailed.add(1, ordering: .relaxed) }
         return outcome
+    }
+
+    /// Whether the largest receipt body `failInOneStatement` can write for `item` (a requeue's, with
+    /// the widest attempt, backoff and timestamp) is within the receipt limit.
+    static func largestFailureBodyFits(_ item: FailItem) -> Bool {
+        let widest: JSON = ["error": item.error, "requeued": true, "attempt": .int(Int64(Int32.max)),
+                            "backoff_seconds": .int(Int64(Int32.max)), "next_eligible_at": "0000-00-00T00:00:00.000000Z"]
+        return widest.canonicalBytes.count <= ReceiptLimits.maxBodyBytes
+    }
+
+    /// A failure's check, release, requeue-or-fail and receipts in ONE statement. When the check
+    /// fails nothing was written and the check explains why (or recognises a retry of a committed
+    /// failure). The retry decision is the database's; `RetryPolicy` is the reference it is
+    /// compared with afterwards (a disagreement is logged: the statement has committed).
+    func failInOneStatement(_ caller: Caller, _ item: FailItem) throws -> FailResult {
+        let ref = item.ref
+        let receipts = LeaseRepository.FailureReceipts(firstID: Identifiers.next(), worker: ref.worker,
+                                                       readyID: Identifiers.next(), readyFrom: .asyncgate)
+        return try withConnection(tenant: caller.tenantID) { db in
+            var attempt = 0
+            while true {
+                do {
+                    let (outcome, written) = try LeaseRepository(db).checkFailAndRecord(
+                        tenantID: caller.tenantID, taskID: ref.taskID, leaseID: ref.leaseID, workerID: ref.workerID,
+                        error: item.error, retryable: item.retryable, maxBackoffSeconds: configuration.maxRetryBackoffSeconds,
+                        receipts: receipts, instance: instanceID)
+                    guard outcome.written else { return try explainUnwrittenFailure(db, caller, ref, outcome.check) }
+                    counters.receipts.add(written, ordering: .relaxed)
+                    let check = outcome.check
+                    let requeue = RetryPolicy.shouldRequeue(retryable: item.retryable, attempt: check.attempt, maxAttempts: check.maxAttempts)
+                    let backoff = RetryPolicy.backoffSeconds(base: check.retryBackoffSeconds, attempt: check.attempt,
+                                                             cap: configuration.maxRetryBackoffSeconds)
+                    if requeue != outcome.requeued || (requeue && backoff != outcome.backoffSeconds) || written != (requeue ? 1 : 2) {
+                        logger.error("failure of task \(ref.taskID.lowercasedString): the database requeued=\(outcome.requeued) backoff=\(outcome.backoffSeconds) receipts=\(written); RetryPolicy says requeue=\(requeue) backoff=\(backoff)")
+                    }
+                    return FailResult(requeued: outcome.requeued, nextEligibleAt: outcome.requeued ? outcome.nextEligibleAt : nil)
+                } catch let error as PostgresError where error.isSerializationFailure && attempt < 3 {
+                    attempt += 1
+                }
+            }
+        }
+    }
+
+    /// A failure whose check failed wrote nothing: the error that says why, or the answer to a
+    /// client retry of a failure that already committed.
+    func explainUnwrittenFailure(_ db: PostgresConnection, _ caller: Caller, _ ref: LeaseRef, _ check: LeaseCheck) throws -> FailResult {
+        do {
+            try Self.validateLease(check, ref)
+        } catch let e as EngineError where e.code == .leaseInvalidOrExpired {
+            if try isRepeat(db, caller, ref, releaseReason: "failed") { return FailResult(requeued: false, nextEligibleAt: nil) }
+            if try isRepeat(db, caller, ref, releaseReason: "requeued") { return FailResult(requeued: true, nextEligibleAt: nil) }
+            throw e
+        }
+        throw EngineError(.invalidTransition, "task is not leased or running")
     }
 
     func prepareFailure(_ caller: Caller, _ item: FailItem) throws {
@@ -308,16 +367,7 @@ extension Engine {
             tenantID: caller.tenantID, taskID: ref.taskID, leaseID: ref.leaseID, workerID: ref.workerID,
             error: item.error, retryable: item.retryable, maxBackoffSeconds: configuration.maxRetryBackoffSeconds)
         let check = outcome.check
-        guard outcome.written else {
-            do {
-                try Self.validateLease(check, ref)
-            } catch let e as EngineError where e.code == .leaseInvalidOrExpired {
-                if try isRepeat(db, caller, ref, releaseReason: "failed") { return FailResult(requeued: false, nextEligibleAt: nil) }
-                if try isRepeat(db, caller, ref, releaseReason: "requeued") { return FailResult(requeued: true, nextEligibleAt: nil) }
-                throw e
-            }
-            throw EngineError(.invalidTransition, "task is not leased or running")
-        }
+        guard outcome.written else { return try explainUnwrittenFailure(db, caller, ref, check) }
         guard let owner = check.owner, let assigned = check.assignedReceiptID else { throw EngineError(.internal, "task row incomplete") }
         // The statement applied the retry policy in SQL; RetryPolicy stays the reference. A
         // disagreement throws, which rolls the whole transaction back.

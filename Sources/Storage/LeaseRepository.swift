@@ -310,53 +310,127 @@ public struct LeaseRepository {
     /// the decision against `RetryPolicy` and rolls back if they ever disagree.
     public func checkAndFail(tenantID: UUID, taskID: UUID, leaseID: UUID, workerID: String, error: JSON, retryable: Bool, maxBackoffSeconds: Int) throws -> FailOutcome {
         let rows = try db.query("""
-            WITH l AS (
-                SELECT ctid AS row_ctid, * FROM leases
-                WHERE tenant_id = $1 AND lease_id = $3 AND task_id = $2
-                FOR UPDATE
-            ), c AS (
-                SELECT t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
-                       t.max_attempts, t.retry_backoff_seconds,
-                       \(Self.leaseColumns), l.released_at, l.release_reason,
-                       (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = $4) AS valid,
-                       ($5::bool AND t.attempt + 1 < t.max_attempts) AS requeue,
-                       CASE WHEN t.retry_backoff_seconds <= 0 THEN 0
-                            ELSE least(t.retry_backoff_seconds::numeric * power(2::numeric, least(greatest(t.attempt, 0), 30)),
-                                       $7::int)::int END AS backoff
-                FROM (SELECT 1) one
-                LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = $2
-                LEFT JOIN l ON true
-            ), rel AS (
-                UPDATE leases SET released_at = now(),
-                    release_reason = CASE WHEN c.requeue THEN 'requeued' ELSE 'failed' END
-                FROM c
-                WHERE leases.ctid = (SELECT row_ctid FROM l) -- the row locked above: a TID scan in every plan
-                  AND leases.tenant_id = $1 AND leases.lease_id = $3 AND leases.released_at IS NULL
-                  AND c.valid AND c.status IN ('leased', 'running')
-                RETURNING leases.lease_id
-            ), done AS (
-                UPDATE tasks t SET
-                    status = CASE WHEN c.requeue THEN 'queued' ELSE 'failed' END,
-                    outcome = CASE WHEN c.requeue THEN t.outcome ELSE 'failed' END,
-                    attempt = CASE WHEN c.requeue THEN t.attempt + 1 ELSE t.attempt END,
-                    error = $6::jsonb,
-                    next_eligible_at = CASE WHEN c.requeue THEN now() + make_interval(secs => c.backoff) ELSE t.next_eligible_at END,
-                    completed_at = CASE WHEN c.requeue THEN t.completed_at ELSE now() END,
-                    updated_at = now()
-                FROM c
-                WHERE t.tenant_id = $1 AND t.task_id = $2 AND t.status IN ('leased', 'running')
-                  AND EXISTS (SELECT 1 FROM rel)
-                RETURNING t.next_eligible_at
-            )
-            SELECT c.status, c.created_by_kind, c.created_by_id, c.assigned_receipt_id, c.attempt, c.max_attempts,
-                   c.retry_backoff_seconds, c.lease_id, c.task_id, c.worker_id, c.worker_instance_id, c.acquired_at,
-                   c.expires_at, c.renewal_count, c.released_at, c.release_reason, c.valid,
-                   c.requeue, c.backoff, (SELECT count(*) FROM done), (SELECT next_eligible_at FROM done)
+            \(Self.failCTEs)
+            SELECT \(Self.failColumns)
             FROM c
             """, [tenantID, taskID, leaseID, workerID, retryable, JSONB(error), maxBackoffSeconds])
-        let row = rows.first
-        return FailOutcome(check: try Self.decodeCheck(row), written: (row?.int(19) ?? 0) == 1,
-                           requeued: row?.bool(17) ?? false, backoffSeconds: row?.int(18) ?? 0, nextEligibleAt: row?.date(20))
+        return try Self.decodeFail(rows.first)
+    }
+
+    /// The check, release and requeue-or-fail of `checkAndFail` ($1-$7); selects from `c`.
+    static let failCTEs = """
+        WITH l AS (
+            SELECT ctid AS row_ctid, * FROM leases
+            WHERE tenant_id = $1 AND lease_id = $3 AND task_id = $2
+            FOR UPDATE
+        ), c AS (
+            SELECT t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
+                   t.max_attempts, t.retry_backoff_seconds,
+                   \(Self.leaseColumns), l.released_at, l.release_reason,
+                   (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = $4) AS valid,
+                   ($5::bool AND t.attempt + 1 < t.max_attempts) AS requeue,
+                   CASE WHEN t.retry_backoff_seconds <= 0 THEN 0
+                        ELSE least(t.retry_backoff_seconds::numeric * power(2::numeric, least(greatest(t.attempt, 0), 30)),
+                                   $7::int)::int END AS backoff
+            FROM (SELECT 1) one
+            LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = $2
+            LEFT JOIN l ON true
+        ), rel AS (
+            UPDATE leases SET released_at = now(),
+                release_reason = CASE WHEN c.requeue THEN 'requeued' ELSE 'failed' END
+            FROM c
+            WHERE leases.ctid = (SELECT row_ctid FROM l) -- the row locked above: a TID scan in every plan
+              AND leases.tenant_id = $1 AND leases.lease_id = $3 AND leases.released_at IS NULL
+              AND c.valid AND c.status IN ('leased', 'running')
+            RETURNING leases.lease_id
+        ), done AS (
+            UPDATE tasks t SET
+                status = CASE WHEN c.requeue THEN 'queued' ELSE 'failed' END,
+                outcome = CASE WHEN c.requeue THEN t.outcome ELSE 'failed' END,
+                attempt = CASE WHEN c.requeue THEN t.attempt + 1 ELSE t.attempt END,
+                error = $6::jsonb,
+                next_eligible_at = CASE WHEN c.requeue THEN now() + make_interval(secs => c.backoff) ELSE t.next_eligible_at END,
+                completed_at = CASE WHEN c.requeue THEN t.completed_at ELSE now() END,
+                updated_at = now()
+            FROM c
+            WHERE t.tenant_id = $1 AND t.task_id = $2 AND t.status IN ('leased', 'running')
+              AND EXISTS (SELECT 1 FROM rel)
+            RETURNING t.next_eligible_at
+        )
+        """
+
+    static let failColumns = """
+        c.status, c.created_by_kind, c.created_by_id, c.assigned_receipt_id, c.attempt, c.max_attempts,
+        c.retry_backoff_seconds, c.lease_id, c.task_id, c.worker_id, c.worker_instance_id, c.acquired_at,
+        c.expires_at, c.renewal_count, c.released_at, c.release_reason, c.valid,
+        c.requeue, c.backoff, (SELECT count(*) FROM done), (SELECT next_eligible_at FROM done)
+        """
+
+    static func decodeFail(_ row: PostgresRow?) throws -> FailOutcome {
+        FailOutcome(check: try Self.decodeCheck(row), written: (row?.int(19) ?? 0) == 1,
+                    requeued: row?.bool(17) ?? false, backoffSeconds: row?.int(18) ?? 0, nextEligibleAt: row?.date(20))
+    }
+
+    /// The receipts a failure writes, fixed before the statement: ids, and who they are from.
+    public struct FailureReceipts: Sendable {
+        /// `task.retry_scheduled` when the task is requeued, else `task.failed`.
+        public var firstID: UUID
+        public var worker: Principal
+        /// `task.result_ready` (terminal failures only), from AsyncGate.
+        public var readyID: UUID
+        public var readyFrom: Principal
+        public init(firstID: UUID, worker: Principal, readyID: UUID, readyFrom: Principal) {
+            self.firstID = firstID; self.worker = worker; self.readyID = readyID; self.readyFrom = readyFrom
+        }
+    }
+
+    /// `checkAndFail` and, when it writes, its receipts — ONE statement, so a failure is one round
+    /// trip without an explicit transaction. Requeued: `task.retry_scheduled` (parents = the
+    /// obligation, which stays open). Failed for good: `task.failed` (parents = the obligation, which
+    /// the trigger discharges) and `task.result_ready`. Their bodies hold values only the statement
+    /// knows (attempt, backoff, next_eligible_at), so they are written here as canonical JSON —
+    /// keys in byte order, the error as `ReceiptHash` canonicalises it, timestamps as
+    /// `Timestamp.rfc3339` — and hashed with `asyncgate_receipt_hash` (migrations/0007).
+    public func checkFailAndRecord(tenantID: UUID, taskID: UUID, leaseID: UUID, workerID: String, error: JSON, retryable: Bool,
+                                   maxBackoffSeconds: Int, receipts: FailureReceipts, instance: String) throws -> (FailOutcome, receipts: Int) {
+        let rows = try db.query("""
+            \(Self.failCTEs), b AS (
+                SELECT c.created_by_kind, c.created_by_id, c.assigned_receipt_id, c.requeue,
+                       CASE WHEN c.requeue THEN
+                           '{"attempt":' || (c.attempt + 1) || ',"backoff_seconds":' || c.backoff || ',"error":' || $8::text
+                           || ',"next_eligible_at":"' || to_char(d.next_eligible_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+                           || '","requeued":true}'
+                       ELSE
+                           '{"attempt":' || c.attempt || ',"error":' || $8::text
+                           || ',"retryable":' || CASE WHEN $5::bool THEN 'true' ELSE 'false' END || '}'
+                       END AS body
+                FROM c CROSS JOIN done d
+            ), rc AS (
+                INSERT INTO receipts (tenant_id, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id,
+                    task_id, lease_id, parents, body, hash, asyncgate_instance)
+                SELECT $1, v.receipt_id, v.receipt_type, v.from_kind, v.from_id, b.created_by_kind, b.created_by_id, $2,
+                    v.lease_id, v.parents::jsonb, v.body::jsonb,
+                    asyncgate_receipt_hash(v.receipt_type, $2, v.from_kind, v.from_id, b.created_by_kind, b.created_by_id,
+                                           v.lease_id, v.parents, encode(sha256(convert_to(v.body, 'UTF8')), 'hex')),
+                    $15
+                FROM b CROSS JOIN LATERAL (VALUES
+                    (1, $9::uuid, CASE WHEN b.requeue THEN 'task.retry_scheduled' ELSE 'task.failed' END,
+                     $11::text, $12::text, $3::uuid, '["' || b.assigned_receipt_id::text || '"]', b.body),
+                    (2, $10::uuid, 'task.result_ready', $13::text, $14::text, NULL::uuid,
+                     '["' || $9::uuid::text || '"]', '{"status":"failed"}')
+                ) AS v(ord, receipt_id, receipt_type, from_kind, from_id, lease_id, parents, body)
+                WHERE v.ord = 1 OR NOT b.requeue
+                ORDER BY v.ord
+                ON CONFLICT (tenant_id, hash) DO NOTHING
+                RETURNING receipt_id
+            )
+            SELECT \(Self.failColumns), (SELECT count(*) FROM rc)
+            FROM c
+            """, [tenantID, taskID, leaseID, workerID, retryable, JSONB(error), maxBackoffSeconds,
+                  String(decoding: error.canonicalBytes, as: UTF8.self),
+                  receipts.firstID, receipts.readyID, receipts.worker.kind.rawValue, receipts.worker.id,
+                  receipts.readyFrom.kind.rawValue, receipts.readyFrom.id, instance])
+        return (try Self.decodeFail(rows.first), rows.first?.int(21) ?? 0)
     }
 
     public func workerHasLeased(tenantID: UUID, taskID: UUID, workerID: String) throws -> Bool {

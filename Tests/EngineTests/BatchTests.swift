@@ -179,6 +179,24 @@ import TestSupport
         #expect(try f.openObligations().isEmpty)
     }
 
+    /// A single failure, requeued or terminal, is one statement committed on its own.
+    @Test func aFailureIsOneRoundTrip() throws {
+        let f = try EngineFixture(configure: { $0.notifyEnabled = false }, poolSize: 1)
+        try f.pool.withConnection { _ = try $0.refreshPlansIfDue(now: .now + .seconds(3600)) }
+        for _ in 0..<6 { _ = try f.create { $0.maxAttempts = 2 } }
+        func fail(retryable: Bool) throws -> (Int, FailResult) {
+            let claimed = try #require(try f.claimOne())
+            let before = try f.pool.withConnection { $0.roundTrips }
+            let r = try f.engine.fail(shared, f.ref(claimed), error: ["m": "x"], retryable: retryable)
+            return (try f.pool.withConnection { $0.roundTrips } - before, r)
+        }
+        _ = try fail(retryable: true); _ = try fail(retryable: false)  // prepares the statement
+        let (requeueTrips, requeued) = try fail(retryable: true)
+        let (failTrips, failed) = try fail(retryable: false)
+        #expect(requeued.requeued && !failed.requeued)
+        #expect(requeueTrips == 1 && failTrips == 1, "round trips: requeue \(requeueTrips), fail \(failTrips)")
+    }
+
     /// Two workers' batches racing over the same leases (a retried request): every task completes
     /// once, with one set of receipts, and neither request fails or deadlocks.
     @Test func concurrentBatchCompletionsOfTheSameLeasesWriteOnce() throws {

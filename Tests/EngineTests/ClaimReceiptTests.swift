@@ -83,4 +83,51 @@ import TestSupport
         #expect(accepted.contains { $0.body.objectValue?["attempt"] == 1 })
         #expect(try f.count("SELECT count(DISTINCT receipt_id) FROM receipts WHERE receipt_type = 'task.accepted'") == 4)
     }
+
+    /// A failure writes its receipts in its one statement too, with bodies the statement builds
+    /// (attempt, backoff, next_eligible_at): every hash must be the canonical one, for requeued and
+    /// terminal failures, whatever the ids and the error hold.
+    @Test(arguments: awkwardIDs)
+    func failureReceiptHashesAreTheCanonicalOnes(_ id: String) throws {
+        let f = try EngineFixture()
+        let owner = Principal(kind: .agent, id: "owner-" + id)
+        let worker = "worker-" + id
+        let retried = try f.create(owner: owner) { $0.maxAttempts = 3; $0.retryBackoffSeconds = 7 }
+        let error: JSON = ["message": .string(id), "code": -3, "ratio": 0.25, "big": 12345678901,
+                           "nested": ["z": [true, JSON.null, "x"], "a": .string(id + "\u{1}")], "empty": [:], "list": []]
+        var input = ClaimInput(worker: Principal(kind: .worker, id: worker)); input.maxTasks = 1
+        let first = try #require(try f.engine.claim(shared, input).first)
+        let requeued = try f.engine.fail(shared, LeaseRef(taskID: retried, leaseID: first.leaseID, workerID: worker), error: error, retryable: true)
+        #expect(requeued.requeued)
+        let next = try #require(requeued.nextEligibleAt)
+        // a client retry of the committed failure: answered, nothing written twice
+        let again = try f.engine.fail(shared, LeaseRef(taskID: retried, leaseID: first.leaseID, workerID: worker), error: error, retryable: true)
+        #expect(again.requeued)
+        _ = try f.sql("UPDATE tasks SET next_eligible_at = now() WHERE status = 'queued'")
+        let second = try #require(try f.engine.claim(shared, input).first)
+        #expect(second.task.attempt == 1)
+        let terminal = try f.engine.fail(shared, LeaseRef(taskID: retried, leaseID: second.leaseID, workerID: worker), error: error, retryable: false)
+        #expect(!terminal.requeued && terminal.nextEligibleAt == nil)
+
+        let all = try f.engine.ledger(shared, filter: LedgerFilter(taskID: retried, leaseID: nil, receiptType: nil, taskStatus: nil),
+                                      since: nil, limit: 20)
+        #expect(all.map(\.type) == ["task.assigned", "task.accepted", "task.retry_scheduled", "task.accepted", "task.failed", "task.result_ready"])
+        let assigned = all[0], retry = all[2], failed = all[4], ready = all[5]
+        #expect(retry.from == Principal(kind: .worker, id: worker) && retry.to == owner && retry.leaseID == first.leaseID)
+        #expect(retry.parents == [assigned.receiptID])
+        #expect(retry.body == ["error": error, "requeued": true, "attempt": 1, "backoff_seconds": 7,
+                               "next_eligible_at": .string(Timestamp.rfc3339(next))])
+        #expect(failed.from == Principal(kind: .worker, id: worker) && failed.to == owner && failed.leaseID == second.leaseID)
+        #expect(failed.parents == [assigned.receiptID])
+        #expect(failed.body == ["error": error, "retryable": false, "attempt": 1])
+        #expect(ready.from == .asyncgate && ready.to == owner && ready.parents == [failed.receiptID] && ready.leaseID == nil)
+        #expect(ready.body == ["status": "failed"])
+        for r in all {
+            #expect(r.hash == ReceiptHash.compute(type: r.type, taskID: r.taskID, from: r.from, to: r.to, leaseID: r.leaseID,
+                                                  parents: r.parents, body: r.body), "\(r.type)")
+        }
+        #expect(try f.engine.openObligations(shared, principal: owner, since: nil, limit: 10).openObligations.isEmpty)
+        let task = try f.task(retried)
+        #expect(task.status == .failed && task.error == error && task.attempt == 1)
+    }
 }

@@ -55,6 +55,23 @@ import TestSupport
         })
     }
 
+    /// Text PostgreSQL cannot store (U+0000) reaching the engine by any path is the caller's
+    /// VALIDATION_ERROR, not an internal error, and writes nothing.
+    @Test func nulInTextIsAValidationErrorAndWritesNothing() throws {
+        let f = try EngineFixture()
+        let id = try f.create()
+        let c = try #require(try f.claimOne())
+        #expect(expectEngineError(.validation) { _ = try f.create { $0.payload = ["a": "x\u{0}y"] } })
+        #expect(expectEngineError(.validation) { _ = try f.create { $0.type = "e\u{0}" } })
+        #expect(expectEngineError(.validation) {
+            try f.engine.complete(shared, f.ref(c), result: ["t": "\u{0}"], artifacts: [["uri": "u"]], deliveryProof: nil)
+        })
+        #expect(expectEngineError(.validation) { _ = try f.engine.fail(shared, f.ref(c), error: ["m": "\u{0}"], retryable: true) })
+        #expect(try f.task(id).status == .leased)
+        #expect(try f.receiptTypes(task: id) == ["task.assigned", "task.accepted"])
+        #expect(try f.count("SELECT count(*) FROM tasks") == 1)
+    }
+
     @Test func wrongLeaseWrongWorkerUnknownTaskNoMutation() throws {
         let f = try EngineFixture()
         let id = try f.create()
