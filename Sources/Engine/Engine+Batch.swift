@@ -167,18 +167,67 @@ extension Engine {
             do { try prepareFailure(caller, item); valid.append(i) } catch let e as EngineError { results[i] = .failure(e) }
         }
         if !valid.isEmpty {
-            let outcomes = try transaction(tenant: caller.tenantID) { db in
-                try valid.map { i -> (Int, Result<FailResult, EngineError>) in
-                    do {
-                        return (i, .success(try db.savepoint(pipelined: true) { sp in try failOne(sp, caller, items[i]) }))
-                    } catch let e as EngineError {
-                        return (i, .failure(e))
-                    }
+            var outcomes: [(Int, Result<FailResult, EngineError>)]? = nil
+            if valid.allSatisfy({ Self.largestFailureBodyFits(items[$0]) }) {
+                do {
+                    outcomes = try failPipelined(caller, items, valid)
+                } catch let error as PostgresError where !error.isConnectionError {
+                    // Nothing was written (the pipeline is one transaction): redo item by item,
+                    // so the failure is charged to the item that caused it.
+                    logger.warning("pipelined batch failure failed; failing item by item", metadata: ["error": "\(error)"])
                 }
             }
-            for (i, r) in outcomes { results[i] = r }
+            for (i, r) in try outcomes ?? failEach(caller, items, valid) {
+                results[i] = r
+                if case .success(let f) = r {
+                    if f.requeued { counters.tasksRequeued.add(1, ordering: .relaxed) } else { counters.tasksFailed.add(1, ordering: .relaxed) }
+                }
+            }
         }
         return results.map { $0! }
+    }
+
+    /// Every item's `checkFailAndRecord` statement in ONE pipeline (one implicit transaction, one
+    /// round trip), in lease order so that concurrent batches lock alike. A statement whose check
+    /// fails writes nothing, so the items that pass commit together and the others are explained
+    /// afterwards, one by one (or recognised as repeats of a committed failure).
+    func failPipelined(_ caller: Caller, _ items: [FailItem], _ valid: [Int]) throws -> [(Int, Result<FailResult, EngineError>)] {
+        let order = valid.enumerated().sorted { a, b in
+            let (x, y) = (items[a.element].ref.leaseID.lowercasedString, items[b.element].ref.leaseID.lowercasedString)
+            return x != y ? x < y : a.offset < b.offset
+        }.map(\.element)
+        let statements = order.map { failStatement(caller, items[$0]) }
+        return try withConnection(tenant: caller.tenantID) { db in
+            var attempt = 0
+            while true {
+                do {
+                    let rows = try db.pipeline(statements)
+                    return try zip(order, rows).map { i, result in
+                        do {
+                            let (outcome, written) = try LeaseRepository.decodeFailAndRecord(result)
+                            return (i, .success(try failureResult(db, caller, items[i], outcome, receipts: written)))
+                        } catch let e as EngineError {
+                            return (i, .failure(e))
+                        }
+                    }
+                } catch let error as PostgresError where error.isSerializationFailure && attempt < 3 {
+                    attempt += 1
+                }
+            }
+        }
+    }
+
+    /// Item by item, each in its own savepoint of one transaction.
+    func failEach(_ caller: Caller, _ items: [FailItem], _ valid: [Int]) throws -> [(Int, Result<FailResult, EngineError>)] {
+        try transaction(tenant: caller.tenantID) { db in
+            try valid.map { i -> (Int, Result<FailResult, EngineError>) in
+                do {
+                    return (i, .success(try db.savepoint(pipelined: true) { sp in try failOne(sp, caller, items[i]) }))
+                } catch let e as EngineError {
+                    return (i, .failure(e))
+                }
+            }
+        }
     }
 
     static func checkBatchSize(_ count: Int) throws {

@@ -314,32 +314,46 @@ extension Engine {
     /// failure). The retry decision is the database's; `RetryPolicy` is the reference it is
     /// compared with afterwards (a disagreement is logged: the statement has committed).
     func failInOneStatement(_ caller: Caller, _ item: FailItem) throws -> FailResult {
-        let ref = item.ref
-        let receipts = LeaseRepository.FailureReceipts(firstID: Identifiers.next(), worker: ref.worker,
-                                                       readyID: Identifiers.next(), readyFrom: .asyncgate)
+        let (sql, binds) = failStatement(caller, item)
         return try withConnection(tenant: caller.tenantID) { db in
             var attempt = 0
             while true {
                 do {
-                    let (outcome, written) = try LeaseRepository(db).checkFailAndRecord(
-                        tenantID: caller.tenantID, taskID: ref.taskID, leaseID: ref.leaseID, workerID: ref.workerID,
-                        error: item.error, retryable: item.retryable, maxBackoffSeconds: configuration.maxRetryBackoffSeconds,
-                        receipts: receipts, instance: instanceID)
-                    guard outcome.written else { return try explainUnwrittenFailure(db, caller, ref, outcome.check) }
-                    counters.receipts.add(written, ordering: .relaxed)
-                    let check = outcome.check
-                    let requeue = RetryPolicy.shouldRequeue(retryable: item.retryable, attempt: check.attempt, maxAttempts: check.maxAttempts)
-                    let backoff = RetryPolicy.backoffSeconds(base: check.retryBackoffSeconds, attempt: check.attempt,
-                                                             cap: configuration.maxRetryBackoffSeconds)
-                    if requeue != outcome.requeued || (requeue && backoff != outcome.backoffSeconds) || written != (requeue ? 1 : 2) {
-                        logger.error("failure of task \(ref.taskID.lowercasedString): the database requeued=\(outcome.requeued) backoff=\(outcome.backoffSeconds) receipts=\(written); RetryPolicy says requeue=\(requeue) backoff=\(backoff)")
-                    }
-                    return FailResult(requeued: outcome.requeued, nextEligibleAt: outcome.requeued ? outcome.nextEligibleAt : nil)
+                    let (outcome, written) = try LeaseRepository.decodeFailAndRecord(try db.query(sql, binds))
+                    return try failureResult(db, caller, item, outcome, receipts: written)
                 } catch let error as PostgresError where error.isSerializationFailure && attempt < 3 {
                     attempt += 1
                 }
             }
         }
+    }
+
+    /// The answer to a failure `checkFailAndRecord` ran for: what it wrote, or, when it wrote
+    /// nothing, the error that says why (or the answer to a client retry). The retry decision is
+    /// the database's; a disagreement with `RetryPolicy` is logged (the statement has committed).
+    func failureResult(_ db: PostgresConnection, _ caller: Caller, _ item: FailItem, _ outcome: LeaseRepository.FailOutcome,
+                       receipts written: Int) throws -> FailResult {
+        guard outcome.written else { return try explainUnwrittenFailure(db, caller, item.ref, outcome.check) }
+        counters.receipts.add(written, ordering: .relaxed)
+        let check = outcome.check
+        let requeue = RetryPolicy.shouldRequeue(retryable: item.retryable, attempt: check.attempt, maxAttempts: check.maxAttempts)
+        let backoff = RetryPolicy.backoffSeconds(base: check.retryBackoffSeconds, attempt: check.attempt,
+                                                 cap: configuration.maxRetryBackoffSeconds)
+        if requeue != outcome.requeued || (requeue && backoff != outcome.backoffSeconds) || written != (requeue ? 1 : 2) {
+            logger.error("failure of task \(item.ref.taskID.lowercasedString): the database requeued=\(outcome.requeued) backoff=\(outcome.backoffSeconds) receipts=\(written); RetryPolicy says requeue=\(requeue) backoff=\(backoff)")
+        }
+        return FailResult(requeued: outcome.requeued, nextEligibleAt: outcome.requeued ? outcome.nextEligibleAt : nil)
+    }
+
+    /// The `checkFailAndRecord` statement for `item`, with fresh receipt ids.
+    func failStatement(_ caller: Caller, _ item: FailItem) -> (String, [(any PostgresBindable)?]) {
+        let ref = item.ref
+        return LeaseRepository.checkFailAndRecordStatement(
+            tenantID: caller.tenantID, taskID: ref.taskID, leaseID: ref.leaseID, workerID: ref.workerID,
+            error: item.error, retryable: item.retryable, maxBackoffSeconds: configuration.maxRetryBackoffSeconds,
+            receipts: LeaseRepository.FailureReceipts(firstID: Identifiers.next(), worker: ref.worker,
+                                                      readyID: Identifiers.next(), readyFrom: .asyncgate),
+            instance: instanceID)
     }
 
     /// A failure whose check failed wrote nothing: the error that says why, or the answer to a

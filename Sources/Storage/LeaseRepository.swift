@@ -393,7 +393,18 @@ public struct LeaseRepository {
     /// `Timestamp.rfc3339` — and hashed with `asyncgate_receipt_hash` (migrations/0007).
     public func checkFailAndRecord(tenantID: UUID, taskID: UUID, leaseID: UUID, workerID: String, error: JSON, retryable: Bool,
                                    maxBackoffSeconds: Int, receipts: FailureReceipts, instance: String) throws -> (FailOutcome, receipts: Int) {
-        let rows = try db.query("""
+        let (sql, binds) = Self.checkFailAndRecordStatement(
+            tenantID: tenantID, taskID: taskID, leaseID: leaseID, workerID: workerID, error: error, retryable: retryable,
+            maxBackoffSeconds: maxBackoffSeconds, receipts: receipts, instance: instance)
+        return try Self.decodeFailAndRecord(try db.query(sql, binds))
+    }
+
+    /// The statement of `checkFailAndRecord` (rows decode with `decodeFailAndRecord`), for callers
+    /// that pipeline several.
+    public static func checkFailAndRecordStatement(tenantID: UUID, taskID: UUID, leaseID: UUID, workerID: String, error: JSON,
+                                                   retryable: Bool, maxBackoffSeconds: Int, receipts: FailureReceipts,
+                                                   instance: String) -> (String, [(any PostgresBindable)?]) {
+        ("""
             \(Self.failCTEs), b AS (
                 SELECT c.created_by_kind, c.created_by_id, c.assigned_receipt_id, c.requeue,
                        CASE WHEN c.requeue THEN
@@ -430,7 +441,10 @@ public struct LeaseRepository {
                   String(decoding: error.canonicalBytes, as: UTF8.self),
                   receipts.firstID, receipts.readyID, receipts.worker.kind.rawValue, receipts.worker.id,
                   receipts.readyFrom.kind.rawValue, receipts.readyFrom.id, instance])
-        return (try Self.decodeFail(rows.first), rows.first?.int(21) ?? 0)
+    }
+
+    public static func decodeFailAndRecord(_ rows: PostgresResult) throws -> (FailOutcome, receipts: Int) {
+        (try decodeFail(rows.first), rows.first?.int(21) ?? 0)
     }
 
     public func workerHasLeased(tenantID: UUID, taskID: UUID, workerID: String) throws -> Bool {

@@ -233,4 +233,124 @@ import TestSupport
         #expect(try f.count("SELECT count(*) FROM tasks WHERE status = 'queued' AND attempt = 1") == 1)
         #expect(try f.count("SELECT count(*) FROM tasks WHERE status = 'failed'") == 1)
     }
+
+    /// The pipelined batch failure: requeues, terminal failures, a repeat of a committed failure,
+    /// an expired lease, a mismatched lease, a queued task and the same lease twice — each item
+    /// answered on its own, only the passing ones written, every receipt hash canonical.
+    @Test func failManyReportsEachItemAndWritesOnlyThePassingOnes() throws {
+        let f = try EngineFixture()
+        for _ in 0..<6 { _ = try f.create { $0.maxAttempts = 2; $0.retryBackoffSeconds = 5 } }
+        let queued = try f.create()
+        var input = ClaimInput(worker: Principal(kind: .worker, id: "w1")); input.maxTasks = 6
+        let claimed = try f.engine.claim(shared, input)
+        #expect(claimed.count == 6)
+        // claimed[0]: failed before (the batch item is a client retry: answered, nothing written again)
+        _ = try f.engine.fail(shared, f.ref(claimed[0]), error: ["n": 0], retryable: false)
+        // claimed[2]: expired lease
+        try f.expireLease(claimed[2].leaseID)
+        let items = [
+            FailItem(ref: f.ref(claimed[0]), error: ["n": 0], retryable: false),
+            FailItem(ref: f.ref(claimed[1]), error: ["n": 1], retryable: true),   // requeued
+            FailItem(ref: f.ref(claimed[2]), error: ["n": 2], retryable: true),   // expired
+            FailItem(ref: f.ref(claimed[3]), error: ["n": 3], retryable: false),  // failed
+            FailItem(ref: LeaseRef(taskID: claimed[4].task.taskID, leaseID: claimed[5].leaseID, workerID: "w1"), error: [:], retryable: true),
+            FailItem(ref: f.ref(claimed[5]), error: ["n": 5], retryable: true),   // requeued
+            FailItem(ref: f.ref(claimed[5]), error: ["n": 5], retryable: true),   // the same again: a repeat
+            FailItem(ref: LeaseRef(taskID: queued, leaseID: UUID(), workerID: "w1"), error: [:], retryable: false),
+        ]
+        let results = try f.engine.failMany(shared, items)
+        #expect((try? results[0].get())?.requeued == false)
+        #expect((try? results[1].get())?.requeued == true)
+        #expect((try? results[1].get())?.nextEligibleAt != nil)
+        #expect((try? results[3].get())?.requeued == false)
+        #expect((try? results[5].get())?.requeued == true)
+        #expect((try? results[6].get())?.requeued == true)
+        for i in [2, 4, 7] {
+            guard case .failure(let e) = results[i] else { Issue.record("item \(i) should fail"); continue }
+            #expect(e.code == .leaseInvalidOrExpired, "item \(i): \(e)")
+        }
+        #expect(try f.task(claimed[1].task.taskID).status == .queued)
+        #expect(try f.task(claimed[1].task.taskID).attempt == 1)
+        #expect(try f.task(claimed[3].task.taskID).status == .failed)
+        #expect(try f.task(claimed[2].task.taskID).status == .leased, "the expired item changed nothing")
+        #expect(try f.task(claimed[4].task.taskID).status == .leased, "the mismatched item changed nothing")
+        #expect(try f.task(queued).status == .queued)
+        #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.retry_scheduled'") == 2)
+        #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.failed'") == 2)
+        #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.result_ready'") == 2)
+        let ledger = try f.engine.ledger(shared, filter: LedgerFilter(taskID: nil, leaseID: nil, receiptType: nil, taskStatus: nil),
+                                         since: nil, limit: 100)
+        for r in ledger {
+            #expect(r.hash == ReceiptHash.compute(type: r.type, taskID: r.taskID, from: r.from, to: r.to, leaseID: r.leaseID,
+                                                  parents: r.parents, body: r.body), "\(r.type)")
+        }
+        // open: the two requeued, the expired and the mismatched one, and the queued task
+        #expect(try f.openObligations().count == 5)
+    }
+
+    /// A batch of failures is one round trip however many items it holds.
+    @Test func failManyIsOneRoundTrip() throws {
+        let f = try EngineFixture(configure: { $0.notifyEnabled = false }, poolSize: 1)
+        try f.pool.withConnection { _ = try $0.refreshPlansIfDue(now: .now + .seconds(3600)) }
+        for _ in 0..<14 { _ = try f.create { $0.maxAttempts = 2 } }
+        func batch(_ n: Int, retryable: Bool) throws -> Int {
+            var input = ClaimInput(worker: Principal(kind: .worker, id: "w1")); input.maxTasks = n
+            let claimed = try f.engine.claim(shared, input)
+            #expect(claimed.count == n)
+            let items = claimed.map { FailItem(ref: f.ref($0), error: ["m": "x"], retryable: retryable) }
+            let before = try f.pool.withConnection { $0.roundTrips }
+            for r in try f.engine.failMany(shared, items) { #expect((try? r.get())?.requeued == retryable) }
+            return try f.pool.withConnection { $0.roundTrips } - before
+        }
+        _ = try batch(2, retryable: false)  // prepares the statement
+        let two = try batch(2, retryable: true), ten = try batch(10, retryable: false)
+        #expect(two == 1 && ten == 1, "round trips: 2 items \(two), 10 items \(ten)")
+    }
+
+    /// Two workers' failure batches racing over the same leases (a retried request), in opposite
+    /// orders: every task fails once, with one set of receipts, without errors or deadlocks.
+    @Test func concurrentBatchFailuresOfTheSameLeasesWriteOnce() throws {
+        let f = try EngineFixture()
+        for _ in 0..<20 { _ = try f.create() }
+        var input = ClaimInput(worker: Principal(kind: .worker, id: "w1")); input.maxTasks = 20
+        let claimed = try f.engine.claim(shared, input)
+        let items = claimed.map { FailItem(ref: f.ref($0), error: ["m": "x"], retryable: false) }
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { k in
+            let batch = k % 2 == 0 ? items : items.reversed()
+            do {
+                for r in try f.engine.failMany(shared, batch) where (try? r.get()) == nil { failures.withLock { $0 += 1 } }
+            } catch {
+                failures.withLock { $0 += 1 }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+        #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.failed'") == 20)
+        #expect(try f.count("SELECT count(*) FROM tasks WHERE status = 'failed'") == 20)
+        #expect(try f.openObligations().isEmpty)
+    }
+
+    /// An error within a few dozen bytes of the receipt limit sends the batch item by item, where
+    /// each stored body is checked exactly: the terminal one that fits is written, the same error
+    /// on a requeue (a larger body) is refused with 413, and neither item disturbs the other.
+    @Test func failManyNearTheReceiptLimitGoesItemByItem() throws {
+        let f = try EngineFixture()
+        _ = try f.create { $0.maxAttempts = 1 }
+        _ = try f.create { $0.maxAttempts = 3 }
+        var input = ClaimInput(worker: Principal(kind: .worker, id: "w1")); input.maxTasks = 2
+        let claimed = try f.engine.claim(shared, input)
+        #expect(claimed.count == 2)
+        // canonical {"attempt":0,"error":{"s":"…"},"retryable":true} is n + 47 bytes: exactly at the limit
+        let error: JSON = ["s": .string(String(repeating: "x", count: ReceiptLimits.maxBodyBytes - 47))]
+        let items = claimed.map { FailItem(ref: f.ref($0), error: error, retryable: true) }
+        let results = try f.engine.failMany(shared, items)
+        let terminal = claimed.firstIndex { $0.task.maxAttempts == 1 }!, retried = 1 - terminal
+        #expect((try? results[terminal].get())?.requeued == false)
+        guard case .failure(let e) = results[retried] else { Issue.record("the requeue's body is over the limit"); return }
+        #expect(e.code == .receiptTooLarge)
+        #expect(try f.task(claimed[terminal].task.taskID).status == .failed)
+        #expect(try f.task(claimed[retried].task.taskID).status == .leased)
+        #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.failed'") == 1)
+        #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.retry_scheduled'") == 0)
+    }
 }
