@@ -94,7 +94,15 @@ public struct TaskRepository {
     /// the commit is durable, which serialised every create (cycle: 594-695 jobs/s with it, 756-778
     /// without).
     public func insertWithAssignedReceipt(_ task: TaskInsert, receipt: NewReceipt, instance: String) throws -> (taskID: UUID, status: TaskStatus)? {
-        let rows = try db.query("""
+        let (sql, binds) = Self.insertWithAssignedReceiptStatement(task, receipt: receipt, instance: instance)
+        return try Self.decodeInsert(try db.query(sql, binds))
+    }
+
+    /// The statement of `insertWithAssignedReceipt` (rows decode with `decodeInsert`), for callers
+    /// that pipeline several.
+    public static func insertWithAssignedReceiptStatement(_ task: TaskInsert, receipt: NewReceipt, instance: String)
+        -> (String, [(any PostgresBindable)?]) {
+        ("""
             WITH t AS (
                 INSERT INTO tasks (tenant_id, task_id, type, payload, payload_pointer, created_by_kind,
                     created_by_id, principal_ai, requirements, required_capabilities, expected_outcome_kind,
@@ -122,6 +130,10 @@ public struct TaskRepository {
                 receipt.from.id, receipt.to.kind.rawValue, receipt.to.id, JSONB(receipt.body), receipt.hash,
                 instance,
             ])
+    }
+
+    /// The created task, or nil when the idempotency key already named one (nothing written).
+    public static func decodeInsert(_ rows: PostgresResult) throws -> (taskID: UUID, status: TaskStatus)? {
         guard let row = rows.first else { return nil }
         return (try row.requireUUID(0), TaskStatus(rawValue: try row.requireString(1)) ?? .queued)
     }

@@ -25,6 +25,30 @@ import TestSupport
         #expect(expectEngineError(.batchTooLarge) { _ = try f.engine.createTasks(shared, Array(repeating: c, count: 101)) })
     }
 
+    /// A batch of creates is one round trip however many items it holds, and a repeated key (in
+    /// the batch, or from an earlier request) answers the existing task with one look-up each.
+    @Test func createManyIsOneRoundTrip() throws {
+        let f = try EngineFixture(configure: { $0.notifyEnabled = false }, poolSize: 1)
+        try f.pool.withConnection { _ = try $0.refreshPlansIfDue(now: .now + .seconds(3600)) }
+        func batch(_ inputs: [CreateTaskInput]) throws -> (Int, [CreateTaskResult]) {
+            let before = try f.pool.withConnection { $0.roundTrips }
+            let results = try f.engine.createTasks(shared, inputs).map { try $0.get() }
+            return (try f.pool.withConnection { $0.roundTrips } - before, results)
+        }
+        _ = try batch([CreateTaskInput(owner: alice, type: "echo")])  // prepares the statement
+        let (two, _) = try batch(Array(repeating: CreateTaskInput(owner: alice, type: "echo"), count: 2))
+        let (fifty, created) = try batch(Array(repeating: CreateTaskInput(owner: alice, type: "echo"), count: 50))
+        #expect(two == 1 && fifty == 1, "round trips: 2 items \(two), 50 items \(fifty)")
+        #expect(created.allSatisfy(\.created) && Set(created.map(\.taskID)).count == 50)
+        var keyed = CreateTaskInput(owner: alice, type: "echo"); keyed.idempotencyKey = "k"
+        let (_, first) = try batch([keyed, keyed])
+        #expect(first[0].created && !first[1].created && first[0].taskID == first[1].taskID)
+        let (again, repeated) = try batch([keyed, CreateTaskInput(owner: alice, type: "echo")])
+        #expect(!repeated[0].created && repeated[0].taskID == first[0].taskID && repeated[1].created)
+        #expect(again == 2, "the pipeline, then one look-up for the repeated key")
+        #expect(try f.count("SELECT count(*) FROM tasks") == 1 + 2 + 50 + 1 + 1)
+    }
+
     @Test func completeManyReportsStaleLeasesAndKeepsTheRest() throws {
         let f = try EngineFixture()
         for _ in 0..<5 { _ = try f.create() }
