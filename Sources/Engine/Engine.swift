@@ -58,7 +58,7 @@ public final class Engine: Sendable {
         } catch let error as PostgresError where error.code == .connectionFailed || error.code == .connectionBroken {
             logger.error("database connection failure", metadata: ["error": "\(error)"])
             throw EngineError(.unavailable, "database unavailable")
-        } catch let error as PostgresError where error.sqlState == "22021" || error.sqlState == "22P05" {
+        } catch let error as PostgresError where error.isUnstorableText {
             // text PostgreSQL cannot store (U+0000): the request's fault, and nothing was written
             // (the statement failed, its transaction rolled back). The API refuses such input
             // up front; this covers whatever path it misses.

@@ -73,6 +73,10 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     /// SQLSTATE 40001 (serialization_failure) or 40P01 (deadlock_detected): retry the transaction.
     public var isSerializationFailure: Bool { sqlState == "40001" || sqlState == "40P01" }
 
+    /// True when a value was text PostgreSQL cannot store (U+0000 in text or jsonb): the caller's
+    /// input, refused before anything was written.
+    public var isUnstorableText: Bool { sqlState == "22021" || sqlState == "22P05" }
+
     /// True when the connection this error came from must not be reused.
     public var isConnectionError: Bool {
         code == .connectionBroken || code == .connectionFailed || (sqlState?.hasPrefix("08") ?? false)
