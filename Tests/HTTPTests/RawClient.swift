@@ -34,10 +34,9 @@ final class RawClient: @unchecked Sendable {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard result == 0 else {
-            Glibc.close(fd)
-            throw Failure(description: "connect failed: \(errno)")
-        }
+        // On failure `deinit` closes the descriptor (it runs for a class whose stored properties
+        // are all set); closing it here as well would close a number another thread may reuse.
+        guard result == 0 else { throw Failure(description: "connect failed: \(errno)") }
         setTimeout(timeout)
     }
 

@@ -40,7 +40,12 @@ final class FaultProxy: @unchecked Sendable {
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         addr.sin_port = 0
         let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0, listen(listener, 64) == 0 else { throw ProxyError("bind/listen failed: errno \(errno)") }
+        guard bound == 0, listen(listener, 64) == 0 else {
+            let error = errno
+            Glibc.close(listener)
+            listener = -1
+            throw ProxyError("bind/listen failed: errno \(error)")
+        }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
         port = Int(UInt16(bigEndian: addr.sin_port))
@@ -74,40 +79,58 @@ final class FaultProxy: @unchecked Sendable {
         return seen
     }
 
+    /// Stops accepting and cuts every open connection; safe to call twice (tests call it, then
+    /// `deinit` does). It only shuts sockets down: each descriptor is closed exactly once, by the
+    /// thread that uses it, so a descriptor number is never closed after the kernel has reused it
+    /// for another test's socket in this process.
     func close() {
         lock.lock()
+        defer { lock.unlock() }
+        guard !closed else { return }
         closed = true
-        let fds = openFDs
-        openFDs.removeAll()
-        lock.unlock()
-        shutdown(listener, Int32(SHUT_RDWR))
-        Glibc.close(listener)
-        for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
+        // Wakes the blocked accept() (EINVAL); the accept loop then closes the listener.
+        if listener >= 0 { shutdown(listener, Int32(SHUT_RDWR)) }
+        // Under the lock: a connection's thread closes its descriptor under it too (`release`).
+        for fd in openFDs { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     deinit { close() }
 
-    private func track(_ fd: Int32, _ add: Bool) {
+    private func release(_ fd: Int32) {
         lock.lock()
-        if add { openFDs.insert(fd) } else { openFDs.remove(fd) }
+        openFDs.remove(fd)
+        Glibc.close(fd)
         lock.unlock()
     }
 
     private func acceptLoop() {
+        defer {
+            lock.lock()
+            Glibc.close(listener)
+            listener = -1
+            lock.unlock()
+        }
         while true {
             let fd = accept(listener, nil, nil)
             if fd < 0 {
                 if errno == EINTR { continue }
                 return
             }
-            track(fd, true)
+            // Registered under the same lock `close()` takes, so no connection escapes its shutdown.
             lock.lock()
-            accepted += 1
+            let isClosed = closed
+            if !isClosed {
+                openFDs.insert(fd)
+                accepted += 1
+            }
             lock.unlock()
+            if isClosed {
+                Glibc.close(fd)
+                return
+            }
             let thread = Thread { [self] in
                 self.serve(fd)
-                self.track(fd, false)
-                Glibc.close(fd)
+                self.release(fd)
             }
             thread.start()
         }
