@@ -1,4 +1,6 @@
+import Domain
 import Foundation
+import Storage
 import Synchronization
 
 /// Long-poll claims that found nothing and are waiting for work. A waiter holds no database
@@ -17,6 +19,7 @@ public final class ClaimWaiters: Sendable {
         var deadline: Double
         var isCancelled: @Sendable () -> Bool
         var wake: @Sendable (_ timedOut: Bool) -> Void
+        var handOff: ClaimHandOff?
     }
 
     private struct State {
@@ -50,17 +53,37 @@ public final class ClaimWaiters: Sendable {
 
     /// Parks a waiter until work may be available (`wake(false)`) or the deadline passes
     /// (`wake(true)`). A cancelled waiter (client gone) is dropped without a call.
+    /// With a `handOff`, a create of a matching task may claim for the waiter in the create's own
+    /// transaction (`take`) instead of waking it.
     public func register(tenant: UUID, acceptTypes: [String]?, deadline: Double, observedGeneration: UInt64,
-                         isCancelled: @escaping @Sendable () -> Bool, wake: @escaping @Sendable (_ timedOut: Bool) -> Void) {
+                         isCancelled: @escaping @Sendable () -> Bool, handOff: ClaimHandOff? = nil,
+                         wake: @escaping @Sendable (_ timedOut: Bool) -> Void) {
         let wakeNow = state.withLock { s -> Bool in
             if (s.generation[tenant] ?? 0) != observedGeneration { return true }
             let id = s.nextID
             s.nextID += 1
             s.waiters[id] = Waiter(id: id, tenant: tenant, acceptTypes: acceptTypes.map(Set.init), deadline: deadline,
-                                   isCancelled: isCancelled, wake: wake)
+                                   isCancelled: isCancelled, wake: wake, handOff: handOff)
             return false
         }
         if wakeNow { wake(false) }
+    }
+
+    /// Removes and returns the longest-waiting live waiter that could take a task of `type` in
+    /// `tenant` and accepts a hand-off. The caller now owns it: it must call exactly one of the
+    /// hand-off's `deliver` or `resume`. Cancelled and expired waiters are left to the tick.
+    func take(tenant: UUID, type: String) -> ClaimHandOff? {
+        let now = Self.now()
+        return state.withLock { s -> ClaimHandOff? in
+            var chosen: Waiter?
+            for w in s.waiters.values where w.tenant == tenant && w.handOff != nil && w.deadline > now
+                && (w.acceptTypes == nil || w.acceptTypes!.contains(type)) && (chosen == nil || w.id < chosen!.id) {
+                chosen = w
+            }
+            guard let chosen, !chosen.isCancelled() else { return nil }
+            s.waiters[chosen.id] = nil
+            return chosen.handOff
+        }
     }
 
     /// A task of `type` (nil: unknown) became available in `tenant`: wake every waiter that could take it.
@@ -109,6 +132,16 @@ public final class ClaimWaiters: Sendable {
         for w in expired { w.wake(true) }
         for w in recheck { w.wake(false) }
     }
+}
+
+/// What a create needs to claim for a parked waiter inside its own transaction, and to answer it.
+public struct ClaimHandOff: Sendable {
+    /// The waiter's claim, checked and bounded when it was first made.
+    let claim: Engine.PreparedClaim
+    /// Answers the waiter with what the create's transaction claimed for it (after the commit).
+    let deliver: @Sendable ([ClaimedTask]) -> Void
+    /// Nothing was claimed for it: it claims on its own again, as if woken.
+    let resume: @Sendable () -> Void
 }
 
 /// Dispatch timers are not Sendable; this one is configured once and only cancelled afterwards.

@@ -33,33 +33,60 @@ extension Engine {
     /// in one transaction. Concurrent claimers never get the same task (SKIP LOCKED + one active lease
     /// per task enforced by a unique index).
     public func claim(_ caller: Caller, _ input: ClaimInput) throws -> [ClaimedTask] {
-        try requireWorker(caller)
-        let worker = try actingPrincipal(caller, requested: input.worker)
-        let ttl = min(max(input.leaseTTLSeconds ?? configuration.defaultLeaseTTLSeconds, configuration.minLeaseTTLSeconds),
-                      configuration.maxLeaseTTLSeconds)
-        let leaseIDs = (0..<input.maxTasks).map { _ in Identifiers.next() }
-        let receiptIDs = (0..<input.maxTasks).map { _ in Identifiers.next() }
-        let filter = ClaimFilter(capabilities: input.capabilities, acceptTypes: input.acceptTypes, limit: input.maxTasks)
+        try claim(try prepareClaim(caller, input))
+    }
+
+    func claim(_ prepared: PreparedClaim) throws -> [ClaimedTask] {
         // One statement, committed on its own: one round trip (see TaskRepository.claimAvailable).
-        let (claimed, receipts) = try withConnection(tenant: caller.tenantID) { db in
+        let (claimed, receipts) = try withConnection(tenant: prepared.tenant) { db in
             var attempt = 0
             while true {
                 do {
-                    return try TaskRepository(db).claimAvailable(
-                        tenantID: caller.tenantID, filter: filter, worker: worker, leaseIDs: leaseIDs, receiptIDs: receiptIDs,
-                        ttlSeconds: ttl, instance: instanceID)
+                    let (sql, binds) = prepared.statement(instance: instanceID)
+                    return try TaskRepository.decodeClaim(try db.query(sql, binds))
                 } catch let error as PostgresError where error.isSerializationFailure && attempt < 3 {
                     attempt += 1
                 }
             }
         }
+        recordClaim(claimed, receipts: receipts)
+        return claimed
+    }
+
+    /// A claim checked (worker role, acting principal) and bounded (lease TTL), ready to run now or
+    /// later, e.g. inside the transaction of a create that hands its task to a parked claim.
+    public struct PreparedClaim: Sendable {
+        var tenant: UUID
+        var worker: Principal
+        var filter: ClaimFilter
+        var ttl: Int
+
+        /// The claim statement with fresh lease and receipt ids.
+        func statement(instance: String) -> (String, [(any PostgresBindable)?]) {
+            TaskRepository.claimAvailableStatement(
+                tenantID: tenant, filter: filter, worker: worker,
+                leaseIDs: (0..<filter.limit).map { _ in Identifiers.next() },
+                receiptIDs: (0..<filter.limit).map { _ in Identifiers.next() },
+                ttlSeconds: ttl, instance: instance)
+        }
+    }
+
+    func prepareClaim(_ caller: Caller, _ input: ClaimInput) throws -> PreparedClaim {
+        try requireWorker(caller)
+        let worker = try actingPrincipal(caller, requested: input.worker)
+        let ttl = min(max(input.leaseTTLSeconds ?? configuration.defaultLeaseTTLSeconds, configuration.minLeaseTTLSeconds),
+                      configuration.maxLeaseTTLSeconds)
+        let filter = ClaimFilter(capabilities: input.capabilities, acceptTypes: input.acceptTypes, limit: input.maxTasks)
+        return PreparedClaim(tenant: caller.tenantID, worker: worker, filter: filter, ttl: ttl)
+    }
+
+    func recordClaim(_ claimed: [ClaimedTask], receipts: Int) {
         if receipts != claimed.count {
             logger.error("claim wrote fewer task.accepted receipts than leases",
                          metadata: ["leases": "\(claimed.count)", "receipts": "\(receipts)"])
         }
         counters.tasksClaimed.add(claimed.count, ordering: .relaxed)
         counters.receipts.add(receipts, ordering: .relaxed)
-        return claimed
     }
 
     /// Runs blocking work (a claim attempt) on the caller's worker pool; false when it is saturated.
@@ -74,16 +101,23 @@ extension Engine {
                              completion: @escaping @Sendable (Result<[ClaimedTask], Error>) -> Void) {
         let deadline = ClaimWaiters.now() + min(waitSeconds, Double(configuration.maxClaimWaitSeconds))
         let waiters = self.waiters
+        let prepared: PreparedClaim
+        do { prepared = try prepareClaim(caller, input) } catch { return completion(.failure(error)) }
         @Sendable func attempt() {
             if isCancelled() { return }
             let generation = waiters.generation(of: caller.tenantID)
             do {
-                let claimed = try claim(caller, input)
+                let claimed = try claim(prepared)
                 if !claimed.isEmpty || ClaimWaiters.now() >= deadline { return completion(.success(claimed)) }
-                waiters.register(tenant: caller.tenantID, acceptTypes: input.acceptTypes, deadline: deadline,
-                                 observedGeneration: generation, isCancelled: isCancelled) { timedOut in
-                    if timedOut { return completion(.success([])) }
+                @Sendable func resume() {
                     if !executor(attempt) { completion(.failure(EngineError(.unavailable, "server is at capacity, retry shortly"))) }
+                }
+                // A create of a task it can take may claim for it in the create's own transaction.
+                let handOff = ClaimHandOff(claim: prepared, deliver: { completion(.success($0)) }, resume: resume)
+                waiters.register(tenant: caller.tenantID, acceptTypes: input.acceptTypes, deadline: deadline,
+                                 observedGeneration: generation, isCancelled: isCancelled, handOff: handOff) { timedOut in
+                    if timedOut { return completion(.success([])) }
+                    resume()
                 }
             } catch {
                 completion(.failure(error))

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import JSON
+import Postgres
 import Storage
 
 public struct CreateTaskInput: Sendable {
@@ -38,23 +39,72 @@ extension Engine {
     /// Creates a task and its `task.assigned` obligation atomically (one statement). The same
     /// idempotency key returns the original task — also under concurrent retries, where the unique
     /// index makes the losers wait for the winner's commit and then find its row.
+    ///
+    /// When a long-poll claim on this instance is parked waiting for such a task, the create claims
+    /// for it in the same transaction (`createHandingOff`): one commit instead of two on the path
+    /// from create to a waiting worker.
     public func createTask(_ caller: Caller, _ input: CreateTaskInput) throws -> CreateTaskResult {
         try requireAgent(caller)
         let (insert, assigned) = try prepareCreate(caller, input)
+        if input.delaySeconds <= 0, let handOff = waiters.take(tenant: caller.tenantID, type: input.type) {
+            return try createHandingOff(caller, input, insert, assigned, handOff)
+        }
         let result = try withConnection(tenant: caller.tenantID) { db in
-            let tasks = TaskRepository(db)
-            if let created = try tasks.insertWithAssignedReceipt(insert, receipt: assigned, instance: instanceID) {
-                counters.tasksCreated.add(1, ordering: .relaxed)
-                counters.receipts.add(1, ordering: .relaxed)
-                return CreateTaskResult(taskID: created.taskID, status: created.status, created: true)
-            }
-            guard let key = input.idempotencyKey, let existing = try tasks.findByIdempotencyKey(tenantID: caller.tenantID, key: key) else {
-                throw EngineError(.internal, "task insert returned no row")
-            }
-            return CreateTaskResult(taskID: existing.taskID, status: existing.status, created: false)
+            try finishCreate(db, caller, input, try TaskRepository(db).insertWithAssignedReceipt(insert, receipt: assigned, instance: instanceID))
         }
         if result.created { announce(caller.tenantID, [input]) }
         return result
+    }
+
+    /// The create's insert and the parked claim's statement in ONE pipeline (one implicit
+    /// transaction, one round trip, one commit). The claim is the waiter's own, unchanged: it takes
+    /// the highest-priority eligible task it may (the new one, unless an older one outranks it),
+    /// under SKIP LOCKED like any claim. After the commit the waiter is answered with what it got;
+    /// if it got nothing, or the pipeline failed, it goes back to claiming on its own. A statement
+    /// the server refused rolls the whole pipeline back, so the create is then simply run alone.
+    func createHandingOff(_ caller: Caller, _ input: CreateTaskInput, _ insert: TaskInsert, _ assigned: NewReceipt,
+                          _ handOff: ClaimHandOff) throws -> CreateTaskResult {
+        var claimed: [ClaimedTask] = []
+        // The waiter was taken out of the parked set: it is answered or resumed whatever happens.
+        defer { if claimed.isEmpty { handOff.resume() } else { handOff.deliver(claimed) } }
+        let result = try withConnection(tenant: caller.tenantID) { db in
+            let rows: [PostgresResult]
+            do {
+                rows = try db.pipeline([
+                    TaskRepository.insertWithAssignedReceiptStatement(insert, receipt: assigned, instance: instanceID),
+                    handOff.claim.statement(instance: instanceID),
+                ])
+            } catch let error as PostgresError where error.code == .queryFailed {
+                logger.debug("create with hand-off refused; creating alone", metadata: ["error": "\(error)"])
+                let created = try TaskRepository(db).insertWithAssignedReceipt(insert, receipt: assigned, instance: instanceID)
+                return try finishCreate(db, caller, input, created)
+            }
+            // committed: both statements' rows are in
+            let created = try TaskRepository.decodeInsert(rows[0])
+            let (taken, receipts) = try TaskRepository.decodeClaim(rows[1])
+            recordClaim(taken, receipts: receipts)
+            claimed = taken
+            return try finishCreate(db, caller, input, created)
+        }
+        if result.created && !claimed.contains(where: { $0.task.taskID == result.taskID }) {
+            announce(caller.tenantID, [input])
+        }
+        return result
+    }
+
+    /// The create's answer from its insert: the new task, or the one its idempotency key names.
+    private func finishCreate(_ db: PostgresConnection, _ caller: Caller, _ input: CreateTaskInput,
+                              _ created: (taskID: UUID, status: TaskStatus)?) throws -> CreateTaskResult {
+        if let created {
+            counters.tasksCreated.add(1, ordering: .relaxed)
+            counters.receipts.add(1, ordering: .relaxed)
+            return CreateTaskResult(taskID: created.taskID, status: created.status, created: true)
+        }
+        guard let key = input.idempotencyKey,
+              let existing = try TaskRepository(db).findByIdempotencyKey(tenantID: caller.tenantID, key: key) else {
+            throw EngineError(.internal, "task insert returned no row")
+        }
+        return CreateTaskResult(taskID: existing.taskID, status: existing.status, created: false)
     }
 
     /// Newly committed tasks: this instance's parked claims are woken at once; the other

@@ -166,12 +166,25 @@ public struct TaskRepository {
     /// A test recomputes every such hash with `ReceiptHash` over awkward principal ids.
     public func claimAvailable(tenantID: UUID, filter: ClaimFilter, worker: Principal, leaseIDs: [UUID], receiptIDs: [UUID],
                                ttlSeconds: Int, instance: String) throws -> (claimed: [ClaimedTask], receipts: Int) {
+        let (sql, binds) = Self.claimAvailableStatement(
+            tenantID: tenantID, filter: filter, worker: worker, leaseIDs: leaseIDs, receiptIDs: receiptIDs,
+            ttlSeconds: ttlSeconds, instance: instance)
+        // The statement has committed by now: report what it wrote, never throw the claim away.
+        return try Self.decodeClaim(try db.query(sql, binds))
+    }
+
+    /// The statement of `claimAvailable` (rows decode with `decodeClaim`), for callers that pipeline
+    /// it behind another statement in the same transaction (a create handing its task to a parked
+    /// long-poll claim, `Engine.createTask`).
+    public static func claimAvailableStatement(tenantID: UUID, filter: ClaimFilter, worker: Principal, leaseIDs: [UUID],
+                                               receiptIDs: [UUID], ttlSeconds: Int, instance: String)
+        -> (String, [(any PostgresBindable)?]) {
         // Two statement texts, so each generic plan (TenantScope.makePool) walks its own index:
         // tasks_leasable_by_type with accepted types, tasks_leasable without ($3 is NULL then).
         // The LIMIT is written into the text (an Int, 1...100): a generic plan guesses 10 % of the
         // queue for `LIMIT $n` and could trade the ordered index walk for a sort of the backlog.
         let typeFilter = filter.acceptTypes == nil ? "AND $3::text[] IS NULL" : "AND type = ANY ($3::text[])"
-        let rows = try db.query("""
+        return ("""
             WITH c AS (
                 SELECT tenant_id, task_id, row_ctid, row_number() OVER () AS n
                 FROM (
@@ -221,8 +234,11 @@ public struct TaskRepository {
                 PGArray(leaseIDs.map { $0.lowercasedString }), worker.id, worker.instanceID, ttlSeconds,
                 PGArray(receiptIDs.map { $0.lowercasedString }), worker.kind.rawValue, instance,
             ])
-        // The statement has committed by now: report what it wrote (a duplicate hash, which would
-        // need a colliding lease id, is not written twice), never throw the claim away.
+    }
+
+    /// The claimed tasks and how many `task.accepted` receipts were written (a duplicate hash, which
+    /// would need a colliding lease id, is not written twice).
+    public static func decodeClaim(_ rows: PostgresResult) throws -> (claimed: [ClaimedTask], receipts: Int) {
         let claimed = try rows.map { row in
             ClaimedTask(task: try Self.decode(row), leaseID: try row.requireUUID(Self.columnCount),
                         expiresAt: try row.requireDate(Self.columnCount + 1))

@@ -145,4 +145,103 @@ import TestSupport
         #expect(try f.count("SELECT count(*) FROM tasks WHERE status = 'queued'") == 1, "the task was not leased to a gone client")
         #expect(f.engine.waiters.count == 0)
     }
+
+    // MARK: hand-off: a create claims for a parked waiter in its own transaction
+
+    func waitUntilParked(_ f: EngineFixture, _ n: Int) {
+        let deadline = Date().addingTimeInterval(10)
+        while f.engine.waiters.count < n && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+    }
+
+    /// One round trip and one commit carry both the create and the waiting worker's claim; the
+    /// receipts are exactly what a claim of its own would have written.
+    @Test func createHandsItsTaskToAParkedClaimInOneRoundTrip() throws {
+        let f = try EngineFixture(configure: { $0.notifyEnabled = false; $0.claimRecheckSeconds = 60 }, poolSize: 1)
+        // warm: statements prepared, plans settled
+        _ = try f.create()
+        _ = try f.engine.claim(shared, ClaimInput(worker: Principal(kind: .worker, id: "warm")))
+        try f.pool.withConnection { _ = try $0.refreshPlansIfDue(now: .now + .seconds(3600)) }
+        let outcome = park(f, wait: 20)
+        waitUntilParked(f, 1)
+        let before = try f.pool.withConnection { $0.roundTrips }
+        let id = try f.create()
+        let roundTrips = try f.pool.withConnection { $0.roundTrips } - before
+        #expect(roundTrips == 1, "create + hand-off claim: \(roundTrips) round trips")
+        let claimed = try #require(try outcome.wait(10)?.get())
+        #expect(claimed.map(\.task.taskID) == [id])
+        #expect(f.engine.waiters.count == 0)
+        let task = try f.task(id)
+        #expect(task.status == .leased)
+        #expect(try f.count("SELECT count(*) FROM leases WHERE task_id = $1 AND worker_id = 'waiter' AND released_at IS NULL", [id]) == 1)
+        // one transaction: the lease was taken at the task's creation time (now() is per transaction)
+        #expect(try f.count("SELECT count(*) FROM leases l JOIN tasks t USING (tenant_id, task_id) WHERE l.acquired_at = t.created_at") == 1)
+        let all = try f.engine.ledger(shared, filter: LedgerFilter(taskID: id, leaseID: nil, receiptType: nil, taskStatus: nil),
+                                      since: nil, limit: 20)
+        #expect(all.map(\.type) == ["task.assigned", "task.accepted"])
+        if all.count == 2 {
+            #expect(all[1].parents == [all[0].receiptID] && all[1].leaseID == claimed[0].leaseID)
+            #expect(all[1].from == Principal(kind: .worker, id: "waiter") && all[1].to == alice)
+        }
+        for r in all {
+            #expect(r.hash == ReceiptHash.compute(type: r.type, taskID: r.taskID, from: r.from, to: r.to, leaseID: r.leaseID,
+                                                  parents: r.parents, body: r.body), "\(r.type)")
+        }
+        // the worker finishes it like any claimed task
+        try f.engine.complete(shared, LeaseRef(taskID: id, leaseID: claimed[0].leaseID, workerID: "waiter"),
+                              result: ["ok": true], artifacts: [["uri": "x"]], deliveryProof: nil)
+        #expect(try f.task(id).status == .succeeded)
+    }
+
+    /// A waiter that cannot take the new task (it lacks a required capability) is not answered
+    /// empty: it goes on waiting, and takes the next task that suits it.
+    @Test func aWaiterTheTaskDoesNotSuitGoesOnWaiting() throws {
+        let f = try EngineFixture { $0.notifyEnabled = false; $0.claimRecheckSeconds = 60 }
+        let outcome = park(f, wait: 20)
+        waitUntilParked(f, 1)
+        let gpu = try f.create { $0.requirements = ["capabilities": ["gpu"]] }
+        #expect(outcome.wait(0.5) == nil, "answered although it got nothing")
+        waitUntilParked(f, 1)
+        #expect(f.engine.waiters.count == 1)
+        #expect(try f.task(gpu).status == .queued)
+        let plain = try f.create()
+        #expect(try outcome.wait(10)?.get().map(\.task.taskID) == [plain])
+        #expect(try f.task(gpu).status == .queued)
+    }
+
+    /// A create the database refuses leaves the waiter parked (it was taken out to be handed the
+    /// task) and writes nothing.
+    @Test func aRefusedCreateNeverStrandsTheWaiter() throws {
+        let f = try EngineFixture { $0.notifyEnabled = false; $0.claimRecheckSeconds = 60 }
+        let outcome = park(f, wait: 20)
+        waitUntilParked(f, 1)
+        #expect(expectEngineError(.validation) { _ = try f.create { $0.payload = ["text": "a\u{0}b"] } })
+        #expect(try f.count("SELECT count(*) FROM tasks") == 0)
+        #expect(try f.count("SELECT count(*) FROM receipts") == 0)
+        #expect(outcome.wait(0.3) == nil)
+        waitUntilParked(f, 1)
+        let id = try f.create()
+        #expect(try outcome.wait(10)?.get().map(\.task.taskID) == [id])
+    }
+
+    /// Many creates racing many parked waiters: no task is leased twice, every waiter gets one
+    /// task, and every lease has exactly one task.accepted receipt.
+    @Test func concurrentCreatesAndWaitersNeverShareATask() throws {
+        let f = try EngineFixture { $0.claimRecheckSeconds = 60 }
+        let waiterCount = 8, taskCount = 24
+        let outcomes = (0..<waiterCount).map { _ in park(f, wait: 20) }
+        waitUntilParked(f, waiterCount)
+        DispatchQueue.concurrentPerform(iterations: taskCount) { _ in _ = try? f.create() }
+        var ids: [UUID] = []
+        for outcome in outcomes {
+            let claimed = try #require(try outcome.wait(10)?.get())
+            #expect(claimed.count == 1)
+            ids += claimed.map(\.task.taskID)
+        }
+        #expect(Set(ids).count == waiterCount, "a task was handed to two waiters")
+        #expect(try f.count("SELECT count(*) FROM tasks") == taskCount)
+        #expect(try f.count("SELECT count(*) FROM leases") == waiterCount)
+        #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.accepted'") == waiterCount)
+        #expect(try f.count("SELECT count(*) FROM tasks WHERE status = 'queued'") == taskCount - waiterCount)
+        #expect(f.engine.waiters.count == 0)
+    }
 }
