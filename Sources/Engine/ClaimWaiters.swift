@@ -52,7 +52,8 @@ public final class ClaimWaiters: Sendable {
     public func generation(of tenant: UUID) -> UInt64 { state.withLock { $0.generation[tenant] ?? 0 } }
 
     /// Parks a waiter until work may be available (`wake(false)`) or the deadline passes
-    /// (`wake(true)`). A cancelled waiter (client gone) is dropped without a call.
+    /// (`wake(true)`). A cancelled waiter (client gone) is ended at the next tick with `wake(true)`,
+    /// so its exchange finishes (and its connection is released) without claiming anything.
     /// With a `handOff`, a create of a matching task may claim for the waiter in the create's own
     /// transaction (`take`) instead of waking it.
     public func register(tenant: UUID, acceptTypes: [String]?, deadline: Double, observedGeneration: UInt64,
@@ -118,9 +119,7 @@ public final class ClaimWaiters: Sendable {
             let periodic = now - s.lastTick >= recheckInterval
             if periodic { s.lastTick = now }
             for (id, w) in s.waiters {
-                if w.isCancelled() {
-                    s.waiters[id] = nil
-                } else if w.deadline <= now {
+                if w.isCancelled() || w.deadline <= now {
                     s.waiters[id] = nil
                     expired.append(w)
                 } else if periodic {

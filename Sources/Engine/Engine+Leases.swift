@@ -95,7 +95,8 @@ extension Engine {
     /// Long-poll claim: claims now; if nothing is eligible, parks (holding no connection and no
     /// thread) until a matching task is announced, a periodic re-check, or `waitSeconds` pass — then
     /// completes with whatever the last attempt claimed (possibly nothing). A waiter whose client
-    /// went away is dropped without claiming anything for it.
+    /// went away never claims again: it completes at once with nothing, so the exchange ends and
+    /// its connection is released (not held until a write timeout or a shutdown's grace period).
     public func claimWaiting(_ caller: Caller, _ input: ClaimInput, waitSeconds: Double, executor: @escaping BlockingExecutor,
                              isCancelled: @escaping @Sendable () -> Bool,
                              completion: @escaping @Sendable (Result<[ClaimedTask], Error>) -> Void) {
@@ -104,7 +105,7 @@ extension Engine {
         let prepared: PreparedClaim
         do { prepared = try prepareClaim(caller, input) } catch { return completion(.failure(error)) }
         @Sendable func attempt() {
-            if isCancelled() { return }
+            if isCancelled() { return completion(.success([])) }
             let generation = waiters.generation(of: caller.tenantID)
             do {
                 let claimed = try claim(prepared)
