@@ -41,21 +41,36 @@ public struct LeaseRepository {
                     expiresAt: try row.requireDate(o + 5), renewalCount: try row.requireInt(o + 6))
     }
 
+    /// `l`: the named lease, locked, if it belongs to the task (binds $1 tenant, $2 task, $3 lease).
+    static let lockedLease = """
+        l AS (
+            SELECT ctid AS row_ctid, * FROM leases
+            WHERE tenant_id = $1 AND lease_id = $3 AND task_id = $2
+            FOR UPDATE
+        )
+        """
+
+    /// The 17 columns `decodeCheck` reads, from `checkSource` ($4 worker: whose lease is valid).
+    static let checkColumns = """
+        t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
+               t.max_attempts, t.retry_backoff_seconds,
+               \(leaseColumns), l.released_at, l.release_reason,
+               (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = $4) AS valid
+        """
+
+    /// One row whether or not the task and the lease exist.
+    static let checkSource = """
+        FROM (SELECT 1) one
+            LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = $2
+            LEFT JOIN l ON true
+        """
+
     /// Locks the named lease (if it belongs to the task) and reads the task, in one round trip.
     public func check(tenantID: UUID, taskID: UUID, leaseID: UUID, workerID: String) throws -> LeaseCheck {
         let rows = try db.query("""
-            WITH l AS (
-                SELECT * FROM leases
-                WHERE tenant_id = $1 AND lease_id = $3 AND task_id = $2
-                FOR UPDATE
-            )
-            SELECT t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
-                   t.max_attempts, t.retry_backoff_seconds,
-                   \(Self.leaseColumns), l.released_at, l.release_reason,
-                   (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = $4) AS valid
-            FROM (SELECT 1) one
-            LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = $2
-            LEFT JOIN l ON true
+            WITH \(Self.lockedLease)
+            SELECT \(Self.checkColumns)
+            \(Self.checkSource)
             """, [tenantID, taskID, leaseID, workerID])
         return try Self.decodeCheck(rows.first)
     }
@@ -80,18 +95,9 @@ public struct LeaseRepository {
     /// (`done`) of a completion, for `checkAndComplete` and `checkCompleteAndRecord`. Binds: $1
     /// tenant, $2 task, $3 lease, $4 worker, $5 result, $6 artifacts.
     static let completeCTEs = """
-        WITH l AS (
-            SELECT ctid AS row_ctid, * FROM leases
-            WHERE tenant_id = $1 AND lease_id = $3 AND task_id = $2
-            FOR UPDATE
-        ), c AS (
-            SELECT t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
-                   t.max_attempts, t.retry_backoff_seconds,
-                   \(Self.leaseColumns), l.released_at, l.release_reason,
-                   (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = $4) AS valid
-            FROM (SELECT 1) one
-            LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = $2
-            LEFT JOIN l ON true
+        WITH \(Self.lockedLease), c AS (
+            SELECT \(Self.checkColumns)
+            \(Self.checkSource)
         ), rel AS (
             UPDATE leases SET released_at = now(), release_reason = 'completed'
             FROM c
@@ -319,22 +325,13 @@ public struct LeaseRepository {
 
     /// The check, release and requeue-or-fail of `checkAndFail` ($1-$7); selects from `c`.
     static let failCTEs = """
-        WITH l AS (
-            SELECT ctid AS row_ctid, * FROM leases
-            WHERE tenant_id = $1 AND lease_id = $3 AND task_id = $2
-            FOR UPDATE
-        ), c AS (
-            SELECT t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
-                   t.max_attempts, t.retry_backoff_seconds,
-                   \(Self.leaseColumns), l.released_at, l.release_reason,
-                   (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = $4) AS valid,
+        WITH \(Self.lockedLease), c AS (
+            SELECT \(Self.checkColumns),
                    ($5::bool AND t.attempt + 1 < t.max_attempts) AS requeue,
                    CASE WHEN t.retry_backoff_seconds <= 0 THEN 0
                         ELSE least(t.retry_backoff_seconds::numeric * power(2::numeric, least(greatest(t.attempt, 0), 30)),
                                    $7::int)::int END AS backoff
-            FROM (SELECT 1) one
-            LEFT JOIN tasks t ON t.tenant_id = $1 AND t.task_id = $2
-            LEFT JOIN l ON true
+            \(Self.checkSource)
         ), rel AS (
             UPDATE leases SET released_at = now(),
                 release_reason = CASE WHEN c.requeue THEN 'requeued' ELSE 'failed' END
