@@ -103,7 +103,8 @@ extension Engine {
             let outcomes: [(Int, Result<Void, EngineError>)]
             if order.count > 1, Set(order.map { items[$0].ref.taskID }).count == order.count, order.allSatisfy({ items[$0].isLocatable }) {
                 do {
-                    outcomes = try completeSet(caller, items, order, bodies)
+                    let set = try completeSet(caller.tenantID, order.map { PendingCompletion(caller: caller, item: items[$0], body: bodies[$0]!) })
+                    outcomes = Array(zip(order, set))
                 } catch let error as PostgresError {
                     // Nothing was written (the statement failed as a whole): redo item by item, so
                     // the failure is charged to the item that caused it.
@@ -121,36 +122,60 @@ extension Engine {
         return results.map { $0! }
     }
 
+    /// A locatable completion waiting for its group commit (`Coalescer`), or one item of a batch.
+    struct PendingCompletion {
+        var caller: Caller
+        var item: CompleteItem
+        var body: JSON
+    }
+
+    /// Concurrent single completions of one tenant, group-committed through the batch statement
+    /// (`completeSet`): one round trip and one commit for all. Each is checked on its own there, so
+    /// a stale lease fails only its own call. Completions naming one task twice, and any batch whose
+    /// statement fails, are redone one by one (a completion that did commit is recognised as a
+    /// repeat and answered as success, so redoing never writes twice).
+    func completeCoalesced(_ tenant: UUID, _ batch: [PendingCompletion]) -> [Result<Void, Error>] {
+        func alone(_ p: PendingCompletion) -> Result<Void, Error> {
+            Result { try completeInOneStatement(p.caller, p.item, body: p.body) }
+        }
+        guard batch.count > 1, Set(batch.map(\.item.ref.taskID)).count == batch.count else { return batch.map(alone) }
+        do {
+            return try completeSet(tenant, batch).map { $0.mapError { $0 } }
+        } catch let error as EngineError where error.code == .unavailable {
+            return batch.map { _ in .failure(error) }
+        } catch {
+            logger.warning("group-committed completions failed; completing one by one", metadata: ["error": "\(error)"])
+            return batch.map(alone)
+        }
+    }
+
     /// The whole batch — checks, writes and every written item's receipts — in ONE statement
     /// (`checkCompleteAndRecordMany`), committed on its own: one round trip. Items whose check
     /// failed wrote nothing and are explained one by one afterwards (or recognised as repeats).
-    func completeSet(_ caller: Caller, _ items: [CompleteItem], _ order: [Int],
-                     _ bodies: [Int: JSON]) throws -> [(Int, Result<Void, EngineError>)] {
-        let inputs = order.map { i in
+    /// Items must name distinct tasks and be locatable. Results are in `entries` order.
+    func completeSet(_ tenant: UUID, _ entries: [PendingCompletion]) throws -> [Result<Void, EngineError>] {
+        let inputs = entries.map { e in
             LeaseRepository.CompletionInput(
-                taskID: items[i].ref.taskID, leaseID: items[i].ref.leaseID, workerID: items[i].ref.workerID,
-                result: items[i].result, artifacts: items[i].artifacts,
+                taskID: e.item.ref.taskID, leaseID: e.item.ref.leaseID, workerID: e.item.ref.workerID,
+                result: e.item.result, artifacts: e.item.artifacts,
                 receipts: LeaseRepository.CompletionReceipts(
-                    completedID: Identifiers.next(), completedFrom: items[i].ref.worker, completedBody: bodies[i]!,
+                    completedID: Identifiers.next(), completedFrom: e.item.ref.worker, completedBody: e.body,
                     readyID: Identifiers.next(), readyFrom: .asyncgate, readyBody: ["status": "succeeded"]))
         }
-        return try withConnection(tenant: caller.tenantID) { db in
+        return try withConnection(tenant: tenant) { db in
             var attempt = 0
             while true {
                 do {
-                    let written = try LeaseRepository(db).checkCompleteAndRecordMany(tenantID: caller.tenantID, inputs, instance: instanceID)
+                    let written = try LeaseRepository(db).checkCompleteAndRecordMany(tenantID: tenant, inputs, instance: instanceID)
                     counters.receipts.add(written.receipts, ordering: .relaxed)
-                    var outcomes: [(Int, Result<Void, EngineError>)] = []
-                    for (k, i) in order.enumerated() {
-                        let (check, completed) = written.items[k]
+                    return try zip(entries, written.items).map { e, w -> Result<Void, EngineError> in
                         do {
-                            if !completed { try explainUnwrittenCompletion(db, caller, items[i].ref, check) }
-                            outcomes.append((i, .success(())))
+                            if !w.completed { try explainUnwrittenCompletion(db, e.caller, e.item.ref, w.check) }
+                            return .success(())
                         } catch let error as EngineError {
-                            outcomes.append((i, .failure(error)))
+                            return .failure(error)
                         }
                     }
-                    return outcomes
                 } catch let error as PostgresError where error.isSerializationFailure && attempt < 3 {
                     attempt += 1
                 }

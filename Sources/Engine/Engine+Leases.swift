@@ -37,20 +37,67 @@ extension Engine {
     }
 
     func claim(_ prepared: PreparedClaim) throws -> [ClaimedTask] {
-        // One statement, committed on its own: one round trip (see TaskRepository.claimAvailable).
-        let (claimed, receipts) = try withConnection(tenant: prepared.tenant) { db in
+        if let claims { return try claims.submit(prepared.key, prepared, run: claimCoalesced) }
+        return try claimAlone(prepared)
+    }
+
+    /// One claim, one statement, committed on its own: one round trip (see
+    /// TaskRepository.claimAvailableStatement).
+    func claimAlone(_ prepared: PreparedClaim) throws -> [ClaimedTask] {
+        let claimed = try runClaim(tenant: prepared.tenant, filter: prepared.filter, slots: prepared.slots())
+        recordClaim(claimed.claimed, receipts: claimed.receipts)
+        return claimed.claimed
+    }
+
+    private func runClaim(tenant: UUID, filter: ClaimFilter, slots: [ClaimSlot]) throws -> (claimed: [ClaimedTask], receipts: Int) {
+        try withConnection(tenant: tenant) { db in
             var attempt = 0
             while true {
                 do {
-                    let (sql, binds) = prepared.statement(instance: instanceID)
+                    let (sql, binds) = TaskRepository.claimAvailableStatement(tenantID: tenant, filter: filter, slots: slots, instance: instanceID)
                     return try TaskRepository.decodeClaim(try db.query(sql, binds))
                 } catch let error as PostgresError where error.isSerializationFailure && attempt < 3 {
                     attempt += 1
                 }
             }
         }
-        recordClaim(claimed, receipts: receipts)
-        return claimed
+    }
+
+    /// Concurrent claims with the same filter (tenant, capabilities, accepted types), group-committed:
+    /// ONE claim statement for all of them, whose slots interleave the workers (each gets its first
+    /// task before any gets a second; each gets at most its own `max_tasks`, with its own lease TTL
+    /// and its own `task.accepted`). One round trip and one commit for the group. A statement the
+    /// server refused wrote nothing, and each claim is then run alone.
+    func claimCoalesced(_ key: ClaimKey, _ batch: [PreparedClaim]) -> [Result<[ClaimedTask], Error>] {
+        if batch.count == 1 { return [Result { try claimAlone(batch[0]) }] }
+        var slots: [ClaimSlot] = []
+        var owner: [UUID: Int] = [:]
+        for round in 0..<(batch.map(\.filter.limit).max() ?? 0) {
+            for (i, p) in batch.enumerated() where p.filter.limit > round {
+                let slot = p.slot()
+                owner[slot.leaseID] = i
+                slots.append(slot)
+            }
+        }
+        do {
+            let claimed = try runClaim(tenant: key.tenant, filter: batch[0].filter, slots: slots)
+            recordClaim(claimed.claimed, receipts: claimed.receipts)
+            var results = [[ClaimedTask]](repeating: [], count: batch.count)
+            for task in claimed.claimed { results[owner[task.leaseID]!].append(task) }
+            return results.map { .success($0) }
+        } catch let error as EngineError where error.code == .unavailable {
+            return batch.map { _ in .failure(error) }
+        } catch {
+            logger.warning("group-committed claims failed; claiming one by one", metadata: ["error": "\(error)"])
+            return batch.map { p in Result { try claimAlone(p) } }
+        }
+    }
+
+    /// What claims must share to be group-committed: the statement's filter.
+    struct ClaimKey: Hashable, Sendable {
+        var tenant: UUID
+        var capabilities: [String]
+        var acceptTypes: [String]?
     }
 
     /// A claim checked (worker role, acting principal) and bounded (lease TTL), ready to run now or
@@ -61,13 +108,22 @@ extension Engine {
         var filter: ClaimFilter
         var ttl: Int
 
+        var key: ClaimKey {
+            // the filter is a set test (`<@`, `= ANY`): order and repeats do not change it
+            ClaimKey(tenant: tenant, capabilities: Set(filter.capabilities).sorted(),
+                     acceptTypes: filter.acceptTypes.map { Set($0).sorted() })
+        }
+
+        /// A lease this claim may hand out, with fresh lease and receipt ids.
+        func slot() -> ClaimSlot {
+            ClaimSlot(leaseID: Identifiers.next(), receiptID: Identifiers.next(), worker: worker, ttlSeconds: ttl)
+        }
+
+        func slots() -> [ClaimSlot] { (0..<filter.limit).map { _ in slot() } }
+
         /// The claim statement with fresh lease and receipt ids.
         func statement(instance: String) -> (String, [(any PostgresBindable)?]) {
-            TaskRepository.claimAvailableStatement(
-                tenantID: tenant, filter: filter, worker: worker,
-                leaseIDs: (0..<filter.limit).map { _ in Identifiers.next() },
-                receiptIDs: (0..<filter.limit).map { _ in Identifiers.next() },
-                ttlSeconds: ttl, instance: instance)
+            TaskRepository.claimAvailableStatement(tenantID: tenant, filter: filter, slots: slots(), instance: instance)
         }
     }
 
@@ -228,7 +284,12 @@ extension Engine {
         try requireWorker(caller)
         let body = try prepareCompletion(caller, item)
         if item.isLocatable {
-            try completeInOneStatement(caller, item, body: body)
+            let pending = PendingCompletion(caller: caller, item: item, body: body)
+            if let completions {
+                try completions.submit(caller.tenantID, pending, run: completeCoalesced)
+            } else {
+                try completeInOneStatement(caller, item, body: body)
+            }
         } else {
             // the rare path: three receipts, one of them an anomaly
             try transaction(tenant: caller.tenantID) { db in try completeOne(db, caller, item, body: body) }

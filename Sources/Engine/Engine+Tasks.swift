@@ -49,11 +49,55 @@ extension Engine {
         if input.delaySeconds <= 0, let handOff = waiters.take(tenant: caller.tenantID, type: input.type) {
             return try createHandingOff(caller, input, insert, assigned, handOff)
         }
-        let result = try withConnection(tenant: caller.tenantID) { db in
-            try finishCreate(db, caller, input, try TaskRepository(db).insertWithAssignedReceipt(insert, receipt: assigned, instance: instanceID))
-        }
+        let pending = PendingCreate(caller: caller, input: input, insert: insert, assigned: assigned)
+        let result = try creates?.submit(caller.tenantID, pending, run: createCoalesced) ?? createAlone(pending)
         if result.created { announce(caller.tenantID, [input]) }
         return result
+    }
+
+    /// A single create waiting for its group commit (`Coalescer`).
+    struct PendingCreate {
+        var caller: Caller
+        var input: CreateTaskInput
+        var insert: TaskInsert
+        var assigned: NewReceipt
+    }
+
+    /// One create, one statement, its own commit.
+    func createAlone(_ p: PendingCreate) throws -> CreateTaskResult {
+        try withConnection(tenant: p.caller.tenantID) { db in
+            try finishCreate(db, p.caller, p.input,
+                             try TaskRepository(db).insertWithAssignedReceipt(p.insert, receipt: p.assigned, instance: instanceID))
+        }
+    }
+
+    /// Concurrent single creates of one tenant, group-committed: every insert in ONE pipeline (one
+    /// implicit transaction, one round trip, one commit). When the server refuses any of them
+    /// nothing was written, and each create is redone alone, so a create only ever fails for its
+    /// own reason. After the commit each create is answered from its own rows and never redone.
+    func createCoalesced(_ tenant: UUID, _ batch: [PendingCreate]) -> [Result<CreateTaskResult, Error>] {
+        if batch.count == 1 { return [Result { try createAlone(batch[0]) }] }
+        do {
+            let answered = try withConnection(tenant: tenant) { db -> [Result<CreateTaskResult, Error>]? in
+                let rows: [PostgresResult]
+                do {
+                    rows = try db.pipeline(batch.map {
+                        TaskRepository.insertWithAssignedReceiptStatement($0.insert, receipt: $0.assigned, instance: instanceID)
+                    })
+                } catch let error as PostgresError where !error.isConnectionError {
+                    logger.debug("group-committed creates refused; creating one by one", metadata: ["error": "\(error)"])
+                    return nil
+                }
+                return zip(batch, rows).map { p, r in
+                    Result { try finishCreate(db, p.caller, p.input, try TaskRepository.decodeInsert(r)) }
+                }
+            }
+            return answered ?? batch.map { p in Result { try createAlone(p) } }
+        } catch {
+            // no connection, or it broke: what the pipeline did is unknown, and a create without an
+            // idempotency key must not be redone blindly — each caller gets the error it would alone
+            return batch.map { _ in .failure(error) }
+        }
     }
 
     /// The create's insert and the parked claim's statement in ONE pipeline (one implicit

@@ -19,6 +19,10 @@ public final class Engine: Sendable {
     public let waiters: ClaimWaiters
     /// Tells other instances about new tasks (nil with ASYNCGATE_NOTIFY=off).
     let announcer: TaskAnnouncer?
+    /// Group commit of single creates, claims and completions (nil: off).
+    let creates: Coalescer<UUID, PendingCreate, CreateTaskResult>?
+    let claims: Coalescer<ClaimKey, PreparedClaim, [ClaimedTask]>?
+    let completions: Coalescer<UUID, PendingCompletion, Void>?
 
     public init(pool: PostgresPool, configuration: EngineConfiguration, instanceID: String, logger: Logger) {
         self.pool = pool
@@ -27,6 +31,10 @@ public final class Engine: Sendable {
         self.logger = logger
         self.waiters = ClaimWaiters(recheckInterval: configuration.claimRecheckSeconds)
         self.announcer = configuration.notifyEnabled ? TaskAnnouncer(pool: pool, logger: logger) : nil
+        let lanes = configuration.coalesceLanes
+        self.creates = lanes > 0 ? Coalescer(lanes: lanes, maxBatch: Self.maxBatchSize) : nil
+        self.claims = lanes > 0 ? Coalescer(lanes: lanes, maxBatch: Self.maxBatchSize) : nil
+        self.completions = lanes > 0 ? Coalescer(lanes: lanes, maxBatch: Self.maxBatchSize) : nil
     }
 
     /// Runs `body` in a transaction, retrying a few times on serialization failures / deadlocks

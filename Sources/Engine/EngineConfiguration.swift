@@ -17,6 +17,10 @@ public struct EngineConfiguration: Sendable {
     /// How often a parked claim re-checks without a notification (delays and backoff end by time).
     public var claimRecheckSeconds = 1.0
     public var maxClaimWaitSeconds = 30
+    /// Group commit (`Coalescer`): how many batches of single creates, claims or completions per
+    /// tenant (and claim filter) may be in flight at once; calls beyond that queue and go together
+    /// in the next batch. 0 runs every call on its own.
+    public var coalesceLanes = 1
     public var environment = "development"
     public var version = "0.1.0"
     public var receiptMode = "standalone"

@@ -33,6 +33,17 @@ public struct TaskInsert: Sendable {
     }
 }
 
+/// One lease a claim statement may hand out (`TaskRepository.claimAvailableStatement`).
+public struct ClaimSlot: Sendable {
+    public var leaseID: UUID
+    public var receiptID: UUID
+    public var worker: Principal
+    public var ttlSeconds: Int
+    public init(leaseID: UUID, receiptID: UUID, worker: Principal, ttlSeconds: Int) {
+        self.leaseID = leaseID; self.receiptID = receiptID; self.worker = worker; self.ttlSeconds = ttlSeconds
+    }
+}
+
 /// What the claim looks for.
 public struct ClaimFilter: Sendable {
     public var capabilities: [String]
@@ -164,24 +175,19 @@ public struct TaskRepository {
     /// obligation); the body's canonical JSON is spelled out here (keys in byte order, strings
     /// escaped by `to_json` exactly as `JSONEscaping` does, the expiry as `Timestamp.rfc3339`).
     /// A test recomputes every such hash with `ReceiptHash` over awkward principal ids.
-    public func claimAvailable(tenantID: UUID, filter: ClaimFilter, worker: Principal, leaseIDs: [UUID], receiptIDs: [UUID],
-                               ttlSeconds: Int, instance: String) throws -> (claimed: [ClaimedTask], receipts: Int) {
-        let (sql, binds) = Self.claimAvailableStatement(
-            tenantID: tenantID, filter: filter, worker: worker, leaseIDs: leaseIDs, receiptIDs: receiptIDs,
-            ttlSeconds: ttlSeconds, instance: instance)
-        // The statement has committed by now: report what it wrote, never throw the claim away.
-        return try Self.decodeClaim(try db.query(sql, binds))
-    }
-
-    /// The statement of `claimAvailable` (rows decode with `decodeClaim`), for callers that pipeline
-    /// it behind another statement in the same transaction (a create handing its task to a parked
-    /// long-poll claim, `Engine.createTask`).
-    public static func claimAvailableStatement(tenantID: UUID, filter: ClaimFilter, worker: Principal, leaseIDs: [UUID],
-                                               receiptIDs: [UUID], ttlSeconds: Int, instance: String)
+    /// The statement that claims (rows decode with `decodeClaim`). It is always sent on its own
+    /// (committed alone: one round trip) or pipelined behind another statement of the same
+    /// transaction (a create handing its task to a parked long-poll claim, `Engine.createTask`).
+    ///
+    /// One lease per slot: the k-th task taken (in priority order) goes to `slots[k]`, whose worker,
+    /// lease TTL and fresh lease and receipt ids it gets. One claim's slots all name its worker; a
+    /// group commit of several workers' claims with the same filter (`Engine.claimCoalesced`)
+    /// interleaves their slots, so each worker gets its first task before any gets a second.
+    public static func claimAvailableStatement(tenantID: UUID, filter: ClaimFilter, slots: [ClaimSlot], instance: String)
         -> (String, [(any PostgresBindable)?]) {
         // Two statement texts, so each generic plan (TenantScope.makePool) walks its own index:
         // tasks_leasable_by_type with accepted types, tasks_leasable without ($3 is NULL then).
-        // The LIMIT is written into the text (an Int, 1...100): a generic plan guesses 10 % of the
+        // The LIMIT is written into the text (an Int): a generic plan guesses 10 % of the
         // queue for `LIMIT $n` and could trade the ordered index walk for a sort of the backlog.
         let typeFilter = filter.acceptTypes == nil ? "AND $3::text[] IS NULL" : "AND type = ANY ($3::text[])"
         return ("""
@@ -192,12 +198,13 @@ public struct TaskRepository {
                     WHERE tenant_id = $1 AND status = 'queued' AND next_eligible_at <= now()
                       AND required_capabilities <@ $2::text[] \(typeFilter)
                     ORDER BY priority DESC, created_at, task_id
-                    LIMIT \(max(0, filter.limit))
+                    LIMIT \(max(0, slots.count))
                     FOR UPDATE SKIP LOCKED
                 ) picked
             ), l AS (
                 INSERT INTO leases (tenant_id, lease_id, task_id, worker_id, worker_instance_id, acquired_at, expires_at)
-                SELECT c.tenant_id, ($4::uuid[])[c.n], c.task_id, $5, $6, now(), now() + make_interval(secs => $7)
+                SELECT c.tenant_id, ($4::uuid[])[c.n], c.task_id, ($5::text[])[c.n], ($6::text[])[c.n], now(),
+                       now() + make_interval(secs => ($7::int[])[c.n])
                 FROM c
                 RETURNING task_id, lease_id, expires_at
             ), u AS (
@@ -208,18 +215,18 @@ public struct TaskRepository {
                 RETURNING t.*
             ), a AS (
                 SELECT u.tenant_id, u.task_id, u.created_by_kind, u.created_by_id, u.assigned_receipt_id, l.lease_id,
-                       ($8::uuid[])[c.n] AS receipt_id,
+                       ($8::uuid[])[c.n] AS receipt_id, ($9::text[])[c.n] AS worker_kind, ($5::text[])[c.n] AS worker_id,
                        '{"attempt":' || u.attempt
                            || ',"lease_expires_at":"' || to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"'
-                           || coalesce(',"worker_instance_id":' || to_json($6::text)::text, '') || '}' AS body
+                           || coalesce(',"worker_instance_id":' || to_json(($6::text[])[c.n])::text, '') || '}' AS body
                 FROM u JOIN l ON l.task_id = u.task_id JOIN c ON c.task_id = u.task_id
             ), r AS (
                 INSERT INTO receipts (tenant_id, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id,
                     task_id, lease_id, parents, body, hash, asyncgate_instance)
-                SELECT a.tenant_id, a.receipt_id, 'task.accepted', $9, $5, a.created_by_kind, a.created_by_id, a.task_id,
-                    a.lease_id, jsonb_build_array(a.assigned_receipt_id::text), a.body::jsonb,
-                    asyncgate_receipt_hash('task.accepted', a.task_id, $9, $5, a.created_by_kind, a.created_by_id, a.lease_id,
-                                           '["' || a.assigned_receipt_id::text || '"]',
+                SELECT a.tenant_id, a.receipt_id, 'task.accepted', a.worker_kind, a.worker_id, a.created_by_kind,
+                    a.created_by_id, a.task_id, a.lease_id, jsonb_build_array(a.assigned_receipt_id::text), a.body::jsonb,
+                    asyncgate_receipt_hash('task.accepted', a.task_id, a.worker_kind, a.worker_id, a.created_by_kind,
+                                           a.created_by_id, a.lease_id, '["' || a.assigned_receipt_id::text || '"]',
                                            encode(sha256(convert_to(a.body, 'UTF8')), 'hex')),
                     $10
                 FROM a
@@ -231,8 +238,9 @@ public struct TaskRepository {
             ORDER BY t.priority DESC, t.created_at, t.task_id
             """, [
                 tenantID, PGArray(filter.capabilities), filter.acceptTypes.map { PGArray($0) },
-                PGArray(leaseIDs.map { $0.lowercasedString }), worker.id, worker.instanceID, ttlSeconds,
-                PGArray(receiptIDs.map { $0.lowercasedString }), worker.kind.rawValue, instance,
+                PGArray(slots.map { $0.leaseID.lowercasedString }), PGArray(slots.map { $0.worker.id }),
+                PGArray(slots.map { $0.worker.instanceID }), PGArray(slots.map { String($0.ttlSeconds) }),
+                PGArray(slots.map { $0.receiptID.lowercasedString }), PGArray(slots.map { $0.worker.kind.rawValue }), instance,
             ])
     }
 

@@ -20,6 +20,8 @@ struct Configuration {
     var apiKey: String?
     var allowInsecureDev = false
     var dbPoolSize = 16
+    /// Request worker threads (blocking engine calls); at least the pool size.
+    var workerThreads = 64
     var engine = EngineConfiguration()
     var http = HTTPServerConfiguration()
     var strictLocatability = false
@@ -46,7 +48,7 @@ struct Configuration {
         "RATE_LIMIT_DEFAULT_WINDOW_SECONDS", "DEFAULT_LEASE_TTL_SECONDS", "MAX_LEASE_TTL_SECONDS",
         "LEASE_SWEEP_INTERVAL_SECONDS", "MAX_LEASE_RENEWALS", "MAX_LEASE_LIFETIME_SECONDS", "DEFAULT_MAX_ATTEMPTS",
         "DEFAULT_RETRY_BACKOFF_SECONDS", "MAX_RETRY_BACKOFF_SECONDS", "RECEIPT_RETENTION_DAYS", "DB_POOL_SIZE",
-        "STRICT_LOCATABILITY", "NOTIFY", "CLAIM_RECHECK_SECONDS", "RATE_LIMIT_FAIL_OPEN", "AUTH_CACHE_SECONDS", "HTTP_IO_THREADS", "HTTP_MAX_BODY_BYTES", "HTTP_MAX_HEADER_BYTES",
+        "STRICT_LOCATABILITY", "NOTIFY", "CLAIM_RECHECK_SECONDS", "COALESCE_LANES", "WORKER_THREADS", "RATE_LIMIT_FAIL_OPEN", "AUTH_CACHE_SECONDS", "HTTP_IO_THREADS", "HTTP_MAX_BODY_BYTES", "HTTP_MAX_HEADER_BYTES",
         "HTTP_MAX_HEADER_COUNT", "HTTP_MAX_REQUEST_LINE_BYTES", "HTTP_MAX_REQUESTS_PER_CONNECTION",
         "HTTP_MAX_CONNECTIONS", "HTTP_HEADER_TIMEOUT_SECONDS", "HTTP_BODY_TIMEOUT_SECONDS",
         "HTTP_IDLE_TIMEOUT_SECONDS", "HTTP_WRITE_TIMEOUT_SECONDS", "HTTP_SHUTDOWN_GRACE_SECONDS",
@@ -109,6 +111,9 @@ struct Configuration {
         // an explicit false makes development require keys too.
         allowInsecureDev = try bool("ALLOW_INSECURE_DEV") ?? (environment == .development || environment == .test)
         dbPoolSize = try int("DB_POOL_SIZE", 1...500) ?? 16
+        // Requests waiting for a group commit (Coalescer) hold a thread but no connection, so the
+        // threads outnumber the connections: more single calls can join each batch.
+        workerThreads = max(try int("WORKER_THREADS", 1...1024) ?? 64, dbPoolSize)
         strictLocatability = try bool("STRICT_LOCATABILITY") ?? false
         corsAllowedOrigins = str("CORS_ALLOWED_ORIGINS")?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
         if corsAllowedOrigins.contains("*") {
@@ -147,6 +152,7 @@ struct Configuration {
         }
         // Without notifications, parked claims find new work only by re-checking: do it more often.
         e.claimRecheckSeconds = try double("CLAIM_RECHECK_SECONDS", 0.05...60) ?? (e.notifyEnabled ? 1.0 : 0.25)
+        e.coalesceLanes = try int("COALESCE_LANES", 0...64) ?? e.coalesceLanes
         authCacheSeconds = try double("AUTH_CACHE_SECONDS", 0...3600) ?? 5
         e.environment = environment.rawValue
         engine = e

@@ -25,7 +25,7 @@ struct Serve: ParsableCommand {
         apiConfig.authentication = config.authentication
         apiConfig.environment = config.environment.rawValue
         apiConfig.version = AsyncGateCommand.version
-        apiConfig.workerThreads = config.dbPoolSize
+        apiConfig.workerThreads = config.workerThreads
         apiConfig.corsAllowedOrigins = config.corsAllowedOrigins
         apiConfig.credentialCacheSeconds = config.authCacheSeconds
         if config.rateLimitEnabled {
