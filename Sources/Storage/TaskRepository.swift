@@ -181,8 +181,8 @@ public struct TaskRepository {
     ///
     /// One lease per slot: the k-th task taken (in priority order) goes to `slots[k]`, whose worker,
     /// lease TTL and fresh lease and receipt ids it gets. One claim's slots all name its worker; a
-    /// group commit of several workers' claims with the same filter (`Engine.claimCoalesced`)
-    /// interleaves their slots, so each worker gets its first task before any gets a second.
+    /// group commit of several workers' single-task claims with the same filter
+    /// (`Engine.claimCoalesced`) gives each worker one slot.
     public static func claimAvailableStatement(tenantID: UUID, filter: ClaimFilter, slots: [ClaimSlot], instance: String)
         -> (String, [(any PostgresBindable)?]) {
         // Two statement texts, so each generic plan (TenantScope.makePool) walks its own index:

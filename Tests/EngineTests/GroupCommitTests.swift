@@ -116,29 +116,28 @@ import TestSupport
         #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.assigned'") == 16)
     }
 
-    @Test func queuedClaimsShareOneStatementFairlyAndNeverShareATask() throws {
+    @Test func queuedClaimsShareOneStatementAndNeverShareATask() throws {
         let f = try EngineFixture(configure: { $0.coalesceLanes = 1; $0.notifyEnabled = false }, poolSize: 4)
         let claims = try #require(f.engine.claims)
         for _ in 0..<10 { _ = try f.create("gc") }
-        @Sendable func input(_ worker: String, max: Int = 1, ttl: Int? = nil) -> ClaimInput {
+        @Sendable func input(_ worker: String, ttl: Int? = nil) -> ClaimInput {
             var i = ClaimInput(worker: Principal(kind: .worker, id: worker, instanceID: worker == "w-3" ? nil : "inst-\(worker)"))
-            i.acceptTypes = ["gc"]; i.maxTasks = max; i.leaseTTLSeconds = ttl
+            i.acceptTypes = ["gc"]; i.leaseTTLSeconds = ttl
             return i
         }
         let key = Engine.ClaimKey(tenant: tenant, capabilities: [], acceptTypes: ["gc"])
         let firstClaim = Mutex<[ClaimedTask]>([])
-        // 12 workers (one asking for 3 tasks, with its own TTL) queue for the 9 tasks left
+        // 12 workers (one with its own lease TTL) queue for the 9 tasks left
         let results = try whileLocked(f, "leases", lead: { let got = try f.engine.claim(shared, input("w-0")); firstClaim.withLock { $0 = got } },
                                       waitFor: { claims.state(key) }, count: 12) { i in
-            try f.engine.claim(shared, input("w-\(i)", max: i == 5 ? 3 : 1, ttl: i == 5 ? 60 : nil))
+            try f.engine.claim(shared, input("w-\(i)", ttl: i == 5 ? 60 : nil))
         }
         let first = firstClaim.withLock { $0 }
         #expect(first.count == 1)
         let got = try results.map { try $0.get() }
         let all = got.flatMap { $0 } + first
         #expect(all.count == 10 && Set(all.map(\.task.taskID)).count == 10, "every task leased once")
-        #expect(got.allSatisfy { $0.count <= 1 }, "no worker got a second task while another got none")
-        #expect(got.filter(\.isEmpty).count == 3)
+        #expect(got.allSatisfy { $0.count <= 1 } && got.filter(\.isEmpty).count == 3, "9 tasks for 12 single claims")
         // each lease and each task.accepted names the worker that got it, with a canonical hash
         for (i, tasks) in got.enumerated() {
             for t in tasks {
@@ -157,6 +156,32 @@ import TestSupport
         #expect(try f.count("SELECT count(DISTINCT xmin::text) FROM leases WHERE lease_id = ANY ($1::uuid[])", [leases]) == 1)
         #expect(try f.count("SELECT count(*) FROM receipts WHERE receipt_type = 'task.accepted'") == 10)
         #expect(try f.count("SELECT count(*) FROM leases WHERE released_at IS NULL") == 10)
+    }
+
+    /// A claim for several tasks is a batch already: it never queues behind other claims.
+    @Test func aMultiTaskClaimIsNotQueued() throws {
+        let f = try EngineFixture(configure: { $0.coalesceLanes = 1; $0.notifyEnabled = false }, poolSize: 4)
+        let claims = try #require(f.engine.claims)
+        for _ in 0..<3 { _ = try f.create("gc") }
+        let key = Engine.ClaimKey(tenant: tenant, capabilities: [], acceptTypes: ["gc"])
+        let blocker = try PostgresConnectionFactory.connect(f.conninfo)
+        try blocker.execute("BEGIN; LOCK TABLE leases IN SHARE MODE")
+        let done = DispatchSemaphore(value: 0)
+        Thread { _ = try? f.claimOne(worker: "single") { $0.acceptTypes = ["gc"] }; done.signal() }.start()
+        try waitUntil { claims.state(key).inFlight == 1 }
+        let multi = DispatchSemaphore(value: 0)
+        let got = Mutex<Int>(-1)
+        Thread {
+            let n = (try? f.engine.claim(shared, { var i = ClaimInput(worker: Principal(kind: .worker, id: "multi")); i.acceptTypes = ["gc"]; i.maxTasks = 2; return i }()).count) ?? -2
+            got.withLock { $0 = n }
+            multi.signal()
+        }.start()
+        // it goes straight to the database (and waits on the lock there), not into the queue
+        usleep(200_000)
+        #expect(claims.state(key).waiting == 0)
+        try blocker.execute("COMMIT")
+        done.wait(); multi.wait()
+        #expect(got.withLock { $0 } == 2)
     }
 
     @Test func queuedCompletionsCommitTogetherAndAStaleOneFailsAlone() throws {
