@@ -215,21 +215,29 @@ public struct LeaseRepository {
                                          ready_id, ready_from_kind, ready_from_id, ready_body, ready_sha256,
                                          completed_from_id, ord)
             ), l AS (
-                -- primary-key probes from the arrays (never a join the planner could turn around)
-                SELECT ctid AS row_ctid, * FROM leases
-                WHERE tenant_id = $1 AND lease_id = ANY ($3::uuid[])
-                ORDER BY lease_id
-                FOR UPDATE
+                -- One primary-key probe per lease, in lease_id order (the lock order everywhere). Not
+                -- `lease_id = ANY (...)`: a generic plan made while the table was small walked every
+                -- lease of the tenant for that (thousands of rows per batch until the plan was remade).
+                SELECT x.* FROM (SELECT id FROM unnest($3::uuid[]) AS u(id) GROUP BY id ORDER BY id) k
+                CROSS JOIN LATERAL (
+                    SELECT ctid AS row_ctid, * FROM leases WHERE tenant_id = $1 AND lease_id = k.id FOR UPDATE
+                ) x
             ), t AS (
-                SELECT task_id, status, created_by_kind, created_by_id, assigned_receipt_id, attempt, max_attempts,
-                       retry_backoff_seconds
-                FROM tasks WHERE tenant_id = $1 AND task_id = ANY ($2::uuid[])
+                -- likewise one probe per task, locked (so that `done` can update it by ctid), and only
+                -- once every lease is locked: the one-time filter runs `l` first (lease, then task)
+                SELECT x.* FROM (SELECT id FROM unnest($2::uuid[]) AS u(id) GROUP BY id ORDER BY id) k
+                CROSS JOIN LATERAL (
+                    SELECT ctid AS task_ctid, task_id, status, created_by_kind, created_by_id, assigned_receipt_id,
+                           attempt, max_attempts, retry_backoff_seconds
+                    FROM tasks WHERE tenant_id = $1 AND task_id = k.id FOR UPDATE
+                ) x
+                WHERE (SELECT count(*) FROM l) >= 0
             ), c AS (
                 SELECT i.ord, i.task_id AS item_task_id, i.lease_id AS item_lease_id,
                        i.result, i.artifacts, i.completed_id, i.completed_from_kind, i.completed_from_id, i.completed_body,
                        i.completed_sha256,
                        i.ready_id, i.ready_from_kind, i.ready_from_id, i.ready_body, i.ready_sha256, l.row_ctid,
-                       t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
+                       t.task_ctid, t.status, t.created_by_kind, t.created_by_id, t.assigned_receipt_id, t.attempt,
                        t.max_attempts, t.retry_backoff_seconds,
                        \(Self.leaseColumns), l.released_at, l.release_reason,
                        (l.released_at IS NULL AND l.expires_at > now() AND l.worker_id = i.worker_id) AS valid
@@ -239,16 +247,18 @@ public struct LeaseRepository {
             ), rel AS (
                 UPDATE leases SET released_at = now(), release_reason = 'completed'
                 FROM c
-                WHERE leases.ctid = c.row_ctid -- the rows locked above: TID scans in every plan
-                  AND leases.tenant_id = $1 AND leases.released_at IS NULL
+                -- the rows locked above, by ctid alone: with no `tenant_id = $1` here no index
+                -- (they all start with tenant_id) can compete with the TID scan, whatever the plan
+                -- thinks of the table's size (the rows were found by tenant and key above)
+                WHERE leases.ctid = c.row_ctid AND leases.lease_id = c.lease_id AND leases.released_at IS NULL
                   AND c.valid AND c.status IN ('leased', 'running')
                 RETURNING leases.task_id
             ), done AS (
                 UPDATE tasks t SET status = 'succeeded', outcome = 'succeeded', result = c.result, artifacts = c.artifacts,
                     completed_at = now(), updated_at = now()
                 FROM c
-                WHERE t.tenant_id = $1 AND t.task_id = ANY (ARRAY(SELECT task_id FROM rel))
-                  AND c.item_task_id = t.task_id AND t.status IN ('leased', 'running')
+                WHERE t.ctid = c.task_ctid AND t.task_id = c.item_task_id -- likewise
+                  AND c.item_task_id = ANY (ARRAY(SELECT task_id FROM rel)) AND t.status IN ('leased', 'running')
                 RETURNING t.task_id
             ), rc AS (
                 INSERT INTO receipts (tenant_id, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id,

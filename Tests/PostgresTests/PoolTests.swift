@@ -129,8 +129,10 @@ struct PoolTests {
             #expect(!insideTransaction, "never inside a transaction")
             #expect(try db.refreshPlansIfDue(now: later))
             #expect(try preparedCount(db) == 1, "only the statement that counts them")
-            #expect(try !db.refreshPlansIfDue(now: later + .seconds(19)), "the next interval is 20 s")
-            #expect(try db.refreshPlansIfDue(now: later + .seconds(21)))
+            #expect(try !db.refreshPlansIfDue(now: later + .seconds(3)), "the next interval is 4 s")
+            #expect(try db.refreshPlansIfDue(now: later + .seconds(5)))
+            #expect(try !db.refreshPlansIfDue(now: later + .seconds(12)), "then 8 s")
+            #expect(try db.refreshPlansIfDue(now: later + .seconds(14)))
             #expect(try db.query("SELECT $1::int + 1", [41]).first?.int(0) == 42, "prepared again on use")
         }
     }
