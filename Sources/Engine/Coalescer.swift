@@ -36,7 +36,7 @@ final class Coalescer<Key: Hashable & Sendable, Item, Output>: @unchecked Sendab
         var inFlight = 0
     }
 
-    /// Batches formed and items they carried (for tests and metrics).
+    /// Batches of two or more calls, and the calls they carried (for metrics).
     private(set) var batches = 0
     private(set) var items = 0
 
@@ -72,8 +72,10 @@ final class Coalescer<Key: Hashable & Sendable, Item, Output>: @unchecked Sendab
         precondition(results.count == batch.count, "a coalesced batch must answer every item")
         for (ticket, result) in zip(batch, results) { ticket.result = result }
         lock.lock()
-        batches += 1
-        items += batch.count
+        if batch.count > 1 {
+            batches += 1
+            items += batch.count
+        }
         var queue = queues[key]!
         var next: Ticket?
         if let first = queue.waiting.first {

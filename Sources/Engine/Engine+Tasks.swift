@@ -275,5 +275,15 @@ extension Engine {
         try withConnection(tenant: caller.tenantID) { db in try TaskRepository(db).countByStatus(tenantID: caller.tenantID) }
     }
 
-    public var metricsSnapshot: [String: Int] { counters.snapshot }
+    /// The counters, and what group commit did: batches of two or more calls, and the calls they
+    /// carried (a call that ran alone is not counted).
+    public var metricsSnapshot: [String: Int] {
+        var snapshot = counters.snapshot
+        let kinds = [("creates", creates?.counts), ("claims", claims?.counts), ("completions", completions?.counts)]
+        for (kind, counts) in kinds {
+            snapshot["group_commit_\(kind)_batches"] = counts?.batches ?? 0
+            snapshot["group_commit_\(kind)_calls"] = counts?.items ?? 0
+        }
+        return snapshot
+    }
 }

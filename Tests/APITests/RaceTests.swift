@@ -83,4 +83,45 @@ struct RaceTests {
             }
         }
     }
+
+    @Test("24 workers create, claim and complete at once (group commit): every task done once, nothing twice")
+    func manyWorkersGroupCommitted() throws {
+        let api = try APIHarness()
+        let port = api.fixture.port
+        let failures = Collected<String>()
+        let done = Collected<String>()
+        concurrently(24) { w in
+            let client = TestHTTPClient(port: port)
+            for n in 0..<5 {
+                guard let created = try? client.post("/v1/tasks?principal_kind=agent&principal_id=alice",
+                                                     ["type": "gc.http", "payload": ["w": .int(Int64(w)), "n": .int(Int64(n))]]),
+                      created.status == 200 else { failures.append("create"); continue }
+                guard let claimed = try? client.post("/v1/leases/claim", ["worker_id": .string("w\(w)"), "accept_types": ["gc.http"]]),
+                      claimed.status == 200, let tasks = claimed.json["tasks"]?.arrayValue else { failures.append("claim"); continue }
+                for t in tasks {
+                    guard let id = t["task_id"]?.stringValue, let lease = t["lease_id"]?.stringValue else { failures.append("claim body"); continue }
+                    let r = try? client.post("/v1/tasks/\(id)/complete", ["worker_id": .string("w\(w)"), "lease_id": .string(lease),
+                                                                        "result": ["ok": true], "artifacts": [["uri": "x"]]])
+                    if r?.status == 200 { done.append(id) } else { failures.append("complete \(r?.status ?? -1)") }
+                }
+            }
+        }
+        // whatever a worker's claim missed (another took its task) is still queued: drain it
+        while try api.count("SELECT count(*) FROM tasks WHERE status = 'queued'") > 0 {
+            let lease = try api.claimOne(worker: "sweeper", ["accept_types": ["gc.http"]])
+            #expect(try api.complete(lease).status == 200)
+            done.append(lease.taskID)
+        }
+        #expect(failures.all.isEmpty, "\(failures.all)")
+        #expect(done.all.count == 120 && Set(done.all).count == 120, "each of the 120 tasks completed exactly once")
+        #expect(try api.count("SELECT count(*) FROM tasks WHERE status = 'succeeded'") == 120)
+        for type in ["task.assigned", "task.accepted", "task.completed", "task.result_ready"] {
+            #expect(try api.count("SELECT count(*) FROM receipts WHERE receipt_type = '\(type)'") == 120, "\(type)")
+        }
+        #expect(try api.count("SELECT count(*) FROM leases WHERE released_at IS NULL") == 0)
+        #expect(try api.openObligations().isEmpty)
+        let metrics = try api.get("/v1/metrics").json["metrics"]
+        let batched = ["creates", "claims", "completions"].map { metrics?["group_commit_\($0)_calls"]?.intValue ?? 0 }
+        #expect(batched.reduce(0, +) > 0, "some calls went in shared batches: \(batched)")
+    }
 }

@@ -99,6 +99,7 @@ import TestSupport
         let ids = PGArray(created.map(\.taskID.lowercasedString))
         #expect(try f.count("SELECT count(DISTINCT xmin::text) FROM tasks WHERE task_id = ANY ($1::uuid[])", [ids]) == 1,
                 "one transaction for the batch")
+        #expect(f.engine.metricsSnapshot["group_commit_creates_batches"] == 1 && f.engine.metricsSnapshot["group_commit_creates_calls"] == 10)
 
         // round 2: one create the database refuses (NUL in its payload) among good ones
         let mixed = try whileLocked(f, "tasks", lead: { _ = try f.engine.createTask(shared, input(0)) },
