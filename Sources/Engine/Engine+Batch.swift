@@ -32,7 +32,8 @@ public struct FailItem: Sendable {
 /// locatable (it needs an anomaly receipt), and any batch whose set statement fails, go item by
 /// item instead: each item in its own pipelined savepoint (SAVEPOINT + its
 /// check-and-write statement; its receipts + RELEASE), so a failure is charged to its item. Batch
-/// fail and batch create send one statement per item, all in one pipeline (one round trip).
+/// fail sends one statement per item, all in one pipeline (one round trip); batch create is one
+/// statement for all items.
 extension Engine {
     public static let maxBatchSize = 100
 
@@ -50,26 +51,26 @@ extension Engine {
             }
         }
         if !prepared.isEmpty {
-            // Every insert in ONE pipeline: one implicit transaction (all or nothing, as before),
+            // Every insert in ONE statement: one implicit transaction (all or nothing, as before),
             // one round trip. An item whose idempotency key already names a task wrote nothing
             // and is answered with that task afterwards.
-            let statements = prepared.map { TaskRepository.insertWithAssignedReceiptStatement($0.1, receipt: $0.2, instance: instanceID) }
+            let (sql, binds) = TaskRepository.insertManyWithAssignedReceiptsStatement(
+                tenantID: caller.tenantID, prepared.map { ($0.1, $0.2) }, instance: instanceID)
             let written = try withConnection(tenant: caller.tenantID) { db -> [(Int, Result<CreateTaskResult, EngineError>)] in
                 var attempt = 0
-                let rows: [PostgresResult]
+                let created: [UUID: TaskStatus]
                 while true {
                     do {
-                        rows = try db.pipeline(statements)
+                        created = try TaskRepository.decodeInsertMany(try db.query(sql, binds)).created
                         break
                     } catch let error as PostgresError where error.isSerializationFailure && attempt < 3 {
                         attempt += 1
                     }
                 }
                 let tasks = TaskRepository(db)
-                return try zip(prepared, rows).map { p, result in
-                    let (i, _, _, key) = p
-                    if let created = try TaskRepository.decodeInsert(result) {
-                        return (i, .success(CreateTaskResult(taskID: created.taskID, status: created.status, created: true)))
+                return try prepared.map { i, insert, _, key in
+                    if let status = created[insert.taskID] {
+                        return (i, .success(CreateTaskResult(taskID: insert.taskID, status: status, created: true)))
                     }
                     guard let key, let existing = try tasks.findByIdempotencyKey(tenantID: caller.tenantID, key: key) else {
                         return (i, .failure(EngineError(.internal, "task insert returned no row")))

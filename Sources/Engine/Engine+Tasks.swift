@@ -71,31 +71,31 @@ extension Engine {
         }
     }
 
-    /// Concurrent single creates of one tenant, group-committed: every insert in ONE pipeline (one
-    /// implicit transaction, one round trip, one commit). When the server refuses any of them
-    /// nothing was written, and each create is redone alone, so a create only ever fails for its
-    /// own reason. After the commit each create is answered from its own rows and never redone.
+    /// Concurrent single creates of one tenant, group-committed: every insert in ONE statement
+    /// (`insertManyWithAssignedReceiptsStatement`: one round trip, one commit). When the server
+    /// refuses it nothing was written, and each create is redone alone, so a create only ever fails
+    /// for its own reason. After the commit each create is answered from the rows and never redone.
     func createCoalesced(_ tenant: UUID, _ batch: [PendingCreate]) -> [Result<CreateTaskResult, Error>] {
         if batch.count == 1 { return [Result { try createAlone(batch[0]) }] }
         do {
             let answered = try withConnection(tenant: tenant) { db -> [Result<CreateTaskResult, Error>]? in
-                let rows: [PostgresResult]
+                let created: [UUID: TaskStatus]
                 do {
-                    rows = try db.pipeline(batch.map {
-                        TaskRepository.insertWithAssignedReceiptStatement($0.insert, receipt: $0.assigned, instance: instanceID)
-                    })
+                    let (sql, binds) = TaskRepository.insertManyWithAssignedReceiptsStatement(
+                        tenantID: tenant, batch.map { ($0.insert, $0.assigned) }, instance: instanceID)
+                    created = try TaskRepository.decodeInsertMany(try db.query(sql, binds)).created
                 } catch let error as PostgresError where !error.isConnectionError {
                     logger.debug("group-committed creates refused; creating one by one", metadata: ["error": "\(error)"])
                     return nil
                 }
-                return zip(batch, rows).map { p, r in
-                    Result { try finishCreate(db, p.caller, p.input, try TaskRepository.decodeInsert(r)) }
+                return batch.map { p in
+                    Result { try finishCreate(db, p.caller, p.input, created[p.insert.taskID].map { (p.insert.taskID, $0) }) }
                 }
             }
             return answered ?? batch.map { p in Result { try createAlone(p) } }
         } catch {
-            // no connection, or it broke: what the pipeline did is unknown, and a create without an
-            // idempotency key must not be redone blindly — each caller gets the error it would alone
+            // no connection, or it broke: what the statement did is unknown, and a create without
+            // an idempotency key must not be redone blindly — each caller gets the error it would alone
             return batch.map { _ in .failure(error) }
         }
     }

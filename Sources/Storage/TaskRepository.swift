@@ -115,17 +115,13 @@ public struct TaskRepository {
         -> (String, [(any PostgresBindable)?]) {
         ("""
             WITH t AS (
-                INSERT INTO tasks (tenant_id, task_id, type, payload, payload_pointer, created_by_kind,
-                    created_by_id, principal_ai, requirements, required_capabilities, expected_outcome_kind,
-                    expected_artifact_mime, priority, max_attempts, retry_backoff_seconds, idempotency_key,
-                    next_eligible_at, assigned_receipt_id)
+                INSERT INTO tasks (\(insertColumns))
                 VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9::jsonb, $10::text[], $11, $12, $13, $14, $15,
                     $16, now() + make_interval(secs => $17::float8), $18)
                 ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                 RETURNING tenant_id, task_id, status
             ), r AS (
-                INSERT INTO receipts (tenant_id, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id,
-                    task_id, parents, body, hash, asyncgate_instance)
+                INSERT INTO receipts (\(assignedReceiptColumns))
                 SELECT t.tenant_id, $18, $19, $20, $21, $22, $23, t.task_id, '[]'::jsonb, $24::jsonb, $25, $26
                 FROM t
                 RETURNING receipt_id
@@ -141,6 +137,77 @@ public struct TaskRepository {
                 receipt.from.id, receipt.to.kind.rawValue, receipt.to.id, JSONB(receipt.body), receipt.hash,
                 instance,
             ])
+    }
+
+    static let insertColumns = """
+        tenant_id, task_id, type, payload, payload_pointer, created_by_kind, created_by_id, principal_ai,
+        requirements, required_capabilities, expected_outcome_kind, expected_artifact_mime, priority, max_attempts,
+        retry_backoff_seconds, idempotency_key, next_eligible_at, assigned_receipt_id
+        """
+    static let assignedReceiptColumns = """
+        tenant_id, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id, task_id, parents, body, hash,
+        asyncgate_instance
+        """
+
+    /// `insertWithAssignedReceiptStatement` for many tasks of one tenant in ONE statement (one set
+    /// of rows per table instead of one statement execution per task): rows are inserted in the
+    /// given order; a task whose idempotency key already names a task (an earlier one, or one
+    /// earlier in this list) writes nothing. Rows decode with `decodeInsertMany`.
+    public static func insertManyWithAssignedReceiptsStatement(tenantID: UUID, _ items: [(task: TaskInsert, receipt: NewReceipt)],
+                                                               instance: String) -> (String, [(any PostgresBindable)?]) {
+        func texts(_ f: (TaskInsert, NewReceipt) -> String?) -> PGArray { PGArray(items.map { f($0.task, $0.receipt) }) }
+        func json(_ value: JSON) -> String { String(decoding: value.serialized(), as: UTF8.self) }
+        return ("""
+            WITH i AS (
+                SELECT * FROM unnest($2::uuid[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::text[], $8::text[],
+                                     $9::jsonb[], $10::jsonb[], $11::text[], $12::text[], $13::int[], $14::int[], $15::int[],
+                                     $16::text[], $17::float8[], $18::uuid[], $19::text[], $20::text[], $21::text[],
+                                     $22::text[], $23::text[], $24::jsonb[], $25::text[])
+                    WITH ORDINALITY AS i(task_id, type, payload, payload_pointer, created_by_kind, created_by_id,
+                                         principal_ai, requirements, capabilities, expected_outcome_kind,
+                                         expected_artifact_mime, priority, max_attempts, retry_backoff_seconds,
+                                         idempotency_key, delay, receipt_id, receipt_type, from_kind, from_id, to_kind,
+                                         to_id, body, hash, ord)
+            ), t AS (
+                INSERT INTO tasks (\(insertColumns))
+                SELECT $1, i.task_id, i.type, i.payload, i.payload_pointer, i.created_by_kind, i.created_by_id,
+                    i.principal_ai, i.requirements, ARRAY(SELECT jsonb_array_elements_text(i.capabilities)),
+                    i.expected_outcome_kind, i.expected_artifact_mime, i.priority, i.max_attempts,
+                    i.retry_backoff_seconds, i.idempotency_key, now() + make_interval(secs => i.delay), i.receipt_id
+                FROM i ORDER BY i.ord
+                ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                RETURNING tenant_id, task_id, status
+            ), r AS (
+                INSERT INTO receipts (\(assignedReceiptColumns))
+                SELECT t.tenant_id, i.receipt_id, i.receipt_type, i.from_kind, i.from_id, i.to_kind, i.to_id, t.task_id,
+                    '[]'::jsonb, i.body, i.hash, $26
+                FROM t JOIN i ON i.task_id = t.task_id
+                ORDER BY i.ord
+                RETURNING receipt_id
+            )
+            SELECT t.task_id, t.status, (SELECT count(*) FROM r)
+            FROM t
+            """, [
+                tenantID, texts { t, _ in t.taskID.lowercasedString }, texts { t, _ in t.type }, texts { t, _ in json(t.payload) },
+                texts { t, _ in t.payloadPointer }, texts { t, _ in t.createdBy.kind.rawValue }, texts { t, _ in t.createdBy.id },
+                texts { t, _ in t.principalAI }, texts { t, _ in json(t.requirements) },
+                texts { t, _ in json(.array(t.requiredCapabilities.map { .string($0) })) },
+                texts { t, _ in t.expectedOutcomeKind }, texts { t, _ in t.expectedArtifactMime },
+                texts { t, _ in String(t.priority) }, texts { t, _ in String(t.maxAttempts) },
+                texts { t, _ in String(t.retryBackoffSeconds) }, texts { t, _ in t.idempotencyKey },
+                texts { t, _ in String(t.delaySeconds) }, texts { _, r in r.receiptID.lowercasedString },
+                texts { _, r in r.type.rawValue }, texts { _, r in r.from.kind.rawValue }, texts { _, r in r.from.id },
+                texts { _, r in r.to.kind.rawValue }, texts { _, r in r.to.id }, texts { _, r in json(r.body) },
+                texts { _, r in r.hash }, instance,
+            ])
+    }
+
+    /// The tasks `insertManyWithAssignedReceiptsStatement` created (by id), and how many
+    /// `task.assigned` receipts it wrote.
+    public static func decodeInsertMany(_ rows: PostgresResult) throws -> (created: [UUID: TaskStatus], receipts: Int) {
+        var created: [UUID: TaskStatus] = [:]
+        for row in rows { created[try row.requireUUID(0)] = TaskStatus(rawValue: try row.requireString(1)) ?? .queued }
+        return (created, rows.first?.int(2) ?? 0)
     }
 
     /// The created task, or nil when the idempotency key already named one (nothing written).
