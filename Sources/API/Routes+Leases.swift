@@ -128,10 +128,14 @@ extension AsyncGateAPI {
         return json(["ok": true])
     }
 
-    @Sendable static func complete(_ c: RouteContext) throws -> HTTPResponse {
+    /// POST /v1/tasks/{task_id}/complete. Answered when the completion has committed; while it
+    /// waits for a group commit (Engine.complete) the worker thread serves other requests.
+    @Sendable static func complete(_ c: RouteContext, _ done: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) throws {
         let item = try completeItem(c.input, taskID: try c.pathUUID("task_id"))
-        try c.engine.complete(c.caller, item.ref, result: item.result, artifacts: item.artifacts, deliveryProof: item.deliveryProof)
-        return json(["ok": true])
+        c.engine.complete(c.caller, item.ref, result: item.result, artifacts: item.artifacts, deliveryProof: item.deliveryProof,
+                          executor: c.executor) { result in
+            done(result.map { json(["ok": true]) })
+        }
     }
 
     @Sendable static func fail(_ c: RouteContext) throws -> HTTPResponse {

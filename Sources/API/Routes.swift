@@ -13,7 +13,7 @@ extension AsyncGateAPI {
         r.add("GET", "/v1/config", RouteSpec(run: config))
         r.add("GET", "/v1/metrics", RouteSpec(run: metrics))
         // TASKER
-        r.add("POST", "/v1/tasks", RouteSpec(expectsBody: true, run: createTask))
+        r.add("POST", "/v1/tasks", RouteSpec(expectsBody: true, deferred: createTask))
         r.add("POST", "/v1/tasks/batch", RouteSpec(expectsBody: true, run: createTasks))
         r.add("GET", "/v1/tasks", RouteSpec(run: listTasks))
         r.add("GET", "/v1/tasks/running", RouteSpec(run: listRunning))
@@ -26,7 +26,7 @@ extension AsyncGateAPI {
         r.add("POST", "/v1/leases/fail", RouteSpec(expectsBody: true, run: failMany))
         r.add("POST", "/v1/tasks/{task_id}/running", RouteSpec(expectsBody: true, run: running))
         r.add("POST", "/v1/tasks/{task_id}/progress", RouteSpec(expectsBody: true, run: progress))
-        r.add("POST", "/v1/tasks/{task_id}/complete", RouteSpec(expectsBody: true, run: complete))
+        r.add("POST", "/v1/tasks/{task_id}/complete", RouteSpec(expectsBody: true, deferred: complete))
         r.add("POST", "/v1/tasks/{task_id}/fail", RouteSpec(expectsBody: true, run: fail))
         // receipts and obligations
         r.add("GET", "/v1/receipts", RouteSpec(run: listReceipts))
@@ -91,10 +91,15 @@ extension AsyncGateAPI {
 
     // MARK: tasks
 
-    @Sendable static func createTask(_ c: RouteContext) throws -> HTTPResponse {
+    /// POST /v1/tasks. Answered when the create has committed; while it waits for a group commit
+    /// (Engine.createTask) the worker thread serves other requests.
+    @Sendable static func createTask(_ c: RouteContext, _ done: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) throws {
         let owner = try c.input.principal(defaultKind: .agent, bound: c.caller.principal)
-        let created = try c.engine.createTask(c.caller, try createInput(c.input, owner: owner))
-        return json(["task_id": Wire.id(created.taskID), "status": .string(created.status.rawValue), "created": .bool(created.created)])
+        c.engine.createTask(c.caller, try createInput(c.input, owner: owner), executor: c.executor) { result in
+            done(result.map { created in
+                json(["task_id": Wire.id(created.taskID), "status": .string(created.status.rawValue), "created": .bool(created.created)])
+            })
+        }
     }
 
     /// The create fields of COMPAT.md, shared by single and batch create.

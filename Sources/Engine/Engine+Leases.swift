@@ -292,6 +292,29 @@ extension Engine {
         counters.tasksCompleted.add(1, ordering: .relaxed)
     }
 
+    /// `complete` that answers through `completion` and, when the completion has to wait for a
+    /// group commit, leaves the calling thread free meanwhile (the request path of the API). The
+    /// batch it joins may run on `executor`.
+    public func complete(_ caller: Caller, _ ref: LeaseRef, result: JSON, artifacts: JSON?, deliveryProof: JSON?,
+                         executor: @escaping BlockingExecutor, completion: @escaping @Sendable (Result<Void, Error>) -> Void) {
+        let item = CompleteItem(ref: ref, result: result, artifacts: artifacts, deliveryProof: deliveryProof)
+        let body: JSON
+        do {
+            try requireWorker(caller)
+            body = try prepareCompletion(caller, item)
+        } catch {
+            return completion(.failure(error))
+        }
+        guard item.isLocatable, let completions else {
+            return completion(Result { try complete(caller, ref, result: result, artifacts: artifacts, deliveryProof: deliveryProof) })
+        }
+        completions.enqueue(caller.tenantID, PendingCompletion(caller: caller, item: item, body: body), executor: executor,
+                            run: { [self] in completeCoalesced($0, $1) }) { [self] outcome in
+            if case .success = outcome { counters.tasksCompleted.add(1, ordering: .relaxed) }
+            completion(outcome)
+        }
+    }
+
     /// A locatable completion: check, release, task update and both receipts in ONE statement,
     /// committed on its own (one round trip). When the check fails nothing was written and the
     /// check explains why (or recognises a retry of a committed completion).

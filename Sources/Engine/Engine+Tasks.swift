@@ -55,6 +55,29 @@ extension Engine {
         return result
     }
 
+    /// `createTask` that answers through `completion` and, when the create has to wait for a group
+    /// commit, leaves the calling thread free meanwhile (the request path of the API). The batch
+    /// it joins may run on `executor`.
+    public func createTask(_ caller: Caller, _ input: CreateTaskInput, executor: @escaping BlockingExecutor,
+                           completion: @escaping @Sendable (Result<CreateTaskResult, Error>) -> Void) {
+        let pending: PendingCreate
+        do {
+            try requireAgent(caller)
+            let (insert, assigned) = try prepareCreate(caller, input)
+            if input.delaySeconds <= 0, let handOff = waiters.take(tenant: caller.tenantID, type: input.type) {
+                return completion(Result { try createHandingOff(caller, input, insert, assigned, handOff) })
+            }
+            pending = PendingCreate(caller: caller, input: input, insert: insert, assigned: assigned)
+        } catch {
+            return completion(.failure(error))
+        }
+        guard let creates else { return completion(Result { try createTask(caller, input) }) }
+        creates.enqueue(caller.tenantID, pending, executor: executor, run: { [self] in createCoalesced($0, $1) }) { [self] result in
+            if case .success(let created) = result, created.created { announce(caller.tenantID, [input]) }
+            completion(result)
+        }
+    }
+
     /// A single create waiting for its group commit (`Coalescer`).
     struct PendingCreate {
         var caller: Caller

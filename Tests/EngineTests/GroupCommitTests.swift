@@ -77,6 +77,80 @@ import TestSupport
         #expect([c.state(0), c.state(1)].allSatisfy { $0.inFlight == 0 && $0.waiting == 0 })
     }
 
+    /// `enqueue` (the API's path) returns at once when it has to queue, and answers each call
+    /// exactly once with its own result, alongside blocking `submit` callers. A batch headed by a
+    /// queued `enqueue` call after a blocking leader goes to the executor (the blocked caller is
+    /// answered first); if the executor is full, the leader runs it itself.
+    @Test(arguments: [true, false])
+    func enqueuedCallsMixWithBlockingOnes(executorAccepts: Bool) throws {
+        let c = Coalescer<String, Int, Int>(lanes: 1, maxBatch: 100)
+        let gate = DispatchSemaphore(value: 0)
+        let run: @Sendable (String, [Int]) -> [Result<Int, Error>] = { _, items in
+            if items == [0] { gate.wait() }
+            return items.map { .success($0 * 2) }
+        }
+        let executed = Atomic<Int>(0)
+        let executor: @Sendable (@escaping @Sendable () -> Void) -> Bool = { work in
+            guard executorAccepts else { return false }
+            executed.add(1, ordering: .relaxed)
+            Thread { work() }.start()
+            return true
+        }
+        let answers = Mutex<[Int: [Int]]>([:])
+        let group = DispatchGroup()
+        group.enter()
+        Thread { _ = try? c.submit("k", 0, run: run); group.leave() }.start()   // the blocking leader
+        try waitUntil { c.state("k").inFlight == 1 }
+        for n in 1...10 {
+            group.enter()
+            c.enqueue("k", n, executor: executor, run: run) { r in
+                answers.withLock { $0[n, default: []].append((try? r.get()) ?? -1) }
+                group.leave()
+            }
+        }
+        #expect(c.state("k").waiting == 10, "enqueue returned without waiting")
+        for n in 11...15 {
+            group.enter()
+            Thread { let r = try? c.submit("k", n, run: run); answers.withLock { $0[n, default: []].append(r ?? -1) }; group.leave() }.start()
+        }
+        try waitUntil { c.state("k").waiting == 15 }
+        gate.signal()
+        group.wait()
+        for n in 1...15 { #expect(answers.withLock { $0[n] } == [n * 2], "call \(n)") }
+        #expect(executed.load(ordering: .relaxed) == (executorAccepts ? 1 : 0))
+        #expect(c.counts.batches == 1 && c.counts.items == 15)
+        #expect(c.state("k").inFlight == 0 && c.state("k").waiting == 0)
+    }
+
+    /// A thread that led a batch for an `enqueue` caller is free once it has answered: it runs the
+    /// batch that queued meanwhile itself, without the executor.
+    @Test func anEnqueueLeaderRunsTheNextBatchItself() throws {
+        let c = Coalescer<String, Int, Int>(lanes: 1, maxBatch: 100)
+        let gate = DispatchSemaphore(value: 0)
+        let threads = Mutex<Set<String>>([])
+        let run: @Sendable (String, [Int]) -> [Result<Int, Error>] = { _, items in
+            if items == [0] { gate.wait() }
+            threads.withLock { _ = $0.insert("\(Unmanaged.passUnretained(Thread.current).toOpaque())") }
+            return items.map { .success($0 + 1) }
+        }
+        let executor: @Sendable (@escaping @Sendable () -> Void) -> Bool = { _ in Issue.record("executor used"); return false }
+        let answered = Atomic<Int>(0)
+        let group = DispatchGroup()
+        group.enter()
+        Thread {
+            c.enqueue("k", 0, executor: executor, run: run) { r in #expect((try? r.get()) == 1); answered.add(1, ordering: .relaxed) }
+            group.leave()
+        }.start()
+        try waitUntil { c.state("k").inFlight == 1 }
+        for n in 1...8 {
+            c.enqueue("k", n, executor: executor, run: run) { r in #expect((try? r.get()) == n + 1); answered.add(1, ordering: .relaxed) }
+        }
+        gate.signal()
+        group.wait()
+        #expect(answered.load(ordering: .relaxed) == 9)
+        #expect(threads.withLock { $0.count } == 1, "both batches ran on the first caller's thread")
+    }
+
     // MARK: through the engine, against PostgreSQL
 
     @Test func queuedCreatesCommitTogetherAndARefusedOneFailsAlone() throws {
