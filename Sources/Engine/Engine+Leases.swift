@@ -158,8 +158,8 @@ extension Engine {
         @Sendable func attempt() {
             if isCancelled() { return completion(.success([])) }
             let generation = waiters.generation(of: caller.tenantID)
-            do {
-                let claimed = try claim(prepared)
+            claim(prepared, executor: executor) { result in
+                guard case .success(let claimed) = result else { return completion(result) }
                 if !claimed.isEmpty || ClaimWaiters.now() >= deadline { return completion(.success(claimed)) }
                 @Sendable func resume() {
                     if !executor(attempt) { completion(.failure(EngineError(.unavailable, "server is at capacity, retry shortly"))) }
@@ -171,11 +171,17 @@ extension Engine {
                     if timedOut { return completion(.success([])) }
                     resume()
                 }
-            } catch {
-                completion(.failure(error))
             }
         }
         attempt()
+    }
+
+    /// `claim` that answers through `completion`; a single-task claim waiting for its group commit
+    /// leaves the calling thread free meanwhile, and the batch it joins may run on `executor`.
+    func claim(_ prepared: PreparedClaim, executor: @escaping BlockingExecutor,
+               completion: @escaping @Sendable (Result<[ClaimedTask], Error>) -> Void) {
+        guard let claims, prepared.filter.limit == 1 else { return completion(Result { try claim(prepared) }) }
+        claims.enqueue(prepared.key, prepared, executor: executor, run: { [self] in claimCoalesced($0, $1) }, completion: completion)
     }
 
     /// Validates that the caller holds the task's active lease. Unknown task, foreign/expired/released
