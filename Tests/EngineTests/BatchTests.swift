@@ -426,4 +426,35 @@ import TestSupport
         let tasksRead = try taskEntriesRead() - tasksBefore2
         #expect(tasksRead < 100, "with plans made now: \(tasksRead) task index entries read; 3,000 tasks exist")
     }
+
+    /// Batch create sends every field as an array literal (one multi-row statement): values that
+    /// need quoting in such a literal must arrive intact.
+    @Test func createManyStoresAwkwardValuesIntact() throws {
+        let f = try EngineFixture()
+        let awkward = ["a\"b", "back\\slash", "{braces,comma}", "NULL", "", "ünï\u{1F600}", "line\nbreak", " spaced "]
+        let inputs = awkward.enumerated().map { n, text -> CreateTaskInput in
+            var input = CreateTaskInput(owner: alice, type: "t\(text)")
+            input.payload = ["text": .string(text), "nested": ["list": [.string(text), .null, 1.5]]]
+            input.requirements = ["capabilities": [.string(text), "gpu"]]
+            input.payloadPointer = text.isEmpty ? nil : "s3://\(text)"
+            input.idempotencyKey = "key-\(n)-\(text)"
+            input.priority = n - 3
+            input.delaySeconds = n == 0 ? 0.25 : 0
+            return input
+        }
+        let created = try f.engine.createTasks(shared, inputs).map { try $0.get() }
+        #expect(created.allSatisfy { $0.created })
+        for (input, result) in zip(inputs, created) {
+            let task = try f.task(result.taskID)
+            #expect(task.type == input.type && task.payload == input.payload && task.requirements == input.requirements)
+            #expect(task.payloadPointer == input.payloadPointer && task.priority == input.priority)
+            let expected = PGArray(input.requirements["capabilities"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            #expect(try f.count("SELECT count(*) FROM tasks WHERE task_id = $1 AND required_capabilities = $2::text[]",
+                                [result.taskID, expected]) == 1, "capabilities of \(input.type)")
+        }
+        let again = try f.engine.createTasks(shared, inputs).map { try $0.get() }
+        #expect(zip(again, created).allSatisfy { !$0.created && $0.taskID == $1.taskID }, "every key names its task")
+        #expect(try f.count("SELECT count(*) FROM tasks") == awkward.count)
+        #expect(try f.count("SELECT count(*) FROM tasks WHERE next_eligible_at > created_at") == 1, "the delay is kept")
+    }
 }
