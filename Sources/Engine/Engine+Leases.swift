@@ -37,10 +37,15 @@ extension Engine {
     }
 
     func claim(_ prepared: PreparedClaim) throws -> [ClaimedTask] {
-        // Only single-task claims are group-committed: a claim for several tasks is a batch already,
-        // and queueing it behind others' only serialised the drain (2,888 against 3,573 jobs/s).
-        if let claims, prepared.filter.limit == 1 { return try claims.submit(prepared.key, prepared, run: claimCoalesced) }
+        if let queue = groupCommit(prepared) { return try queue.submit(prepared.key, prepared, run: claimCoalesced) }
         return try claimAlone(prepared)
+    }
+
+    /// Where a claim queues for its group commit, if it does. Only single-task claims do: a claim
+    /// for several tasks is a batch already, and queueing it behind others' only serialised the
+    /// drain (2,888 against 3,573 jobs/s).
+    private func groupCommit(_ prepared: PreparedClaim) -> Coalescer<ClaimKey, PreparedClaim, [ClaimedTask]>? {
+        prepared.filter.limit == 1 ? claims : nil
     }
 
     /// One claim, one statement, committed on its own: one round trip (see
@@ -180,8 +185,8 @@ extension Engine {
     /// leaves the calling thread free meanwhile, and the batch it joins may run on `executor`.
     func claim(_ prepared: PreparedClaim, executor: @escaping BlockingExecutor,
                completion: @escaping @Sendable (Result<[ClaimedTask], Error>) -> Void) {
-        guard let claims, prepared.filter.limit == 1 else { return completion(Result { try claim(prepared) }) }
-        claims.enqueue(prepared.key, prepared, executor: executor, run: { [self] in claimCoalesced($0, $1) }, completion: completion)
+        guard let queue = groupCommit(prepared) else { return completion(Result { try claimAlone(prepared) }) }
+        queue.enqueue(prepared.key, prepared, executor: executor, run: { [self] in claimCoalesced($0, $1) }, completion: completion)
     }
 
     /// Validates that the caller holds the task's active lease. Unknown task, foreign/expired/released

@@ -6,9 +6,11 @@ import Postgres
 import Storage
 import Synchronization
 
-/// The one engine behind both facades (REST and MCP). Every operation is synchronous, runs on the
-/// caller's thread (the API's bounded worker pool), borrows one pooled connection, and commits its
-/// state change together with its receipts in ONE transaction.
+/// The one engine behind both facades (REST and MCP). Every operation runs on the caller's thread
+/// (the API's bounded worker pool), borrows one pooled connection, and commits its state change
+/// together with its receipts in ONE transaction. Single creates, claims and completions may share
+/// that transaction with concurrent ones (group commit, `Coalescer`); their completion-based
+/// variants then answer from the thread that ran the batch.
 public final class Engine: Sendable {
     public let pool: PostgresPool
     public let configuration: EngineConfiguration
