@@ -7,13 +7,15 @@ import Synchronization
 extension AsyncGateAPI {
     /// Resolves the caller from the credential. Tenant and principal come from the key; a client
     /// header selects the tenant only in insecure development mode.
-    func authenticate(_ request: HTTPRequest) throws -> Caller {
+    /// `mayLookUp` false: a key that is neither the shared key nor cached throws `MustBlock` instead
+    /// of being looked up in the database (the caller is an I/O thread and retries on a worker).
+    func authenticate(_ request: HTTPRequest, mayLookUp: Bool = true) throws -> Caller {
         if let presented = Self.presentedKey(request) {
             if case .sharedKey(let key) = configuration.authentication,
                APIKeyFormat.constantTimeEquals(presented, key) {
                 return Caller(tenantID: configuration.sharedKeyTenant, role: .shared, principal: nil)
             }
-            if APIKeyFormat.keyID(of: presented) != nil, let caller = try credentials.resolve(presented, engine: engine) {
+            if APIKeyFormat.keyID(of: presented) != nil, let caller = try credentials.resolve(presented, engine: engine, mayLookUp: mayLookUp) {
                 return caller
             }
             throw EngineError(.unauthorized, "invalid, revoked or expired credential")
@@ -58,10 +60,11 @@ final class CredentialCache: Sendable {
 
     init(ttlSeconds: Double) { ttl = ttlSeconds }
 
-    func resolve(_ presented: String, engine: Engine) throws -> Caller? {
+    func resolve(_ presented: String, engine: Engine, mayLookUp: Bool = true) throws -> Caller? {
         let digest = APIKeyFormat.hash(presented)
         let now = Date().timeIntervalSince1970
         if ttl > 0, let hit = entries.withLock({ $0[digest] }), hit.until > now { return hit.caller }
+        guard mayLookUp else { throw MustBlock() }
         let caller = try engine.authenticateAPIKey(presented)
         if ttl > 0 {
             entries.withLock { e in
@@ -72,3 +75,7 @@ final class CredentialCache: Sendable {
         return caller
     }
 }
+
+/// Thrown on an I/O thread by a step that would have to wait on the database: the request is then
+/// run again on a worker thread.
+struct MustBlock: Error {}

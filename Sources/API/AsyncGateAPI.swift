@@ -17,6 +17,9 @@ struct RouteContext {
     var executor: Engine.BlockingExecutor = { _ in false }
     /// True once the client has gone away (long-poll waiters are then dropped).
     var isCancelled: @Sendable () -> Bool = { false }
+    /// False on an HTTP I/O thread: the route's engine call must leave all database work to
+    /// `executor` (see `AsyncGateAPI.runsOnIOThread`).
+    var callerMayBlock = true
 
     func pathUUID(_ name: String) throws -> UUID {
         guard let raw = params[name], let id = UUID(uuidString: raw) else {
@@ -104,24 +107,44 @@ public final class AsyncGateAPI: Sendable {
             response.headers.add("Allow", allowed.joined(separator: ", "))
             respond(response)
         case .found(let spec, let params):
-            let accepted = workers.submit { [self] in
-                self.run(spec, params, request, responder: responder, respond: respond)
+            if runsOnIOThread(spec) {
+                return run(spec, params, request, responder: responder, respond: respond, onIOThread: true)
             }
-            if !accepted {
-                respond(ErrorMapping.response(EngineError(.unavailable, "server is at capacity, retry shortly"), requestID: request.requestID))
-            }
+            runOnWorker(spec, params, request, responder: responder, respond: respond)
+        }
+    }
+
+    /// Routes whose engine call answers through a completion (create, claim, complete) start on the
+    /// I/O thread that read the request: parsing, checks and queueing for a group commit cost no
+    /// hand-over to a worker thread, and a call that queues never occupies one. Their database work
+    /// still runs on the workers (`RouteContext.callerMayBlock`). Not with a rate limiter that
+    /// waits on Redis; a credential that needs a database lookup moves the request to a worker.
+    func runsOnIOThread(_ spec: RouteSpec) -> Bool {
+        spec.deferredRun != nil && !(spec.requiresAuth && configuration.rateLimiter?.mayBlock == true)
+    }
+
+    func runOnWorker(_ spec: RouteSpec, _ params: [String: String], _ request: HTTPRequest, responder: HTTPResponder,
+                     respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        let accepted = workers.submit { [self] in
+            self.run(spec, params, request, responder: responder, respond: respond)
+        }
+        if !accepted {
+            respond(ErrorMapping.response(Engine.atCapacityError, requestID: request.requestID))
         }
     }
 
     /// Runs one route and maps any error to a response. Unexpected errors are a logged 500 that
     /// carries the request id and nothing internal. Security events go to the audit log.
     func run(_ spec: RouteSpec, _ params: [String: String], _ request: HTTPRequest, responder: HTTPResponder,
-             respond plainRespond: @escaping @Sendable (HTTPResponse) -> Void) {
+             respond plainRespond: @escaping @Sendable (HTTPResponse) -> Void, onIOThread: Bool = false) {
         var caller: Caller?
         var decision: RateLimitDecision?
         do {
             do {
-                caller = try spec.requiresAuth ? authenticate(request) : Caller(tenantID: Caller.defaultTenant, role: .shared, principal: nil)
+                caller = try spec.requiresAuth ? authenticate(request, mayLookUp: !onIOThread)
+                                               : Caller(tenantID: Caller.defaultTenant, role: .shared, principal: nil)
+            } catch is MustBlock {
+                return runOnWorker(spec, params, request, responder: responder, respond: plainRespond)
             } catch {
                 // failed authentication counts against the client's address: no free brute force
                 if spec.requiresAuth, let limiter = configuration.rateLimiter {
@@ -143,7 +166,7 @@ public final class AsyncGateAPI: Sendable {
             let input = try RequestInput(request, expectsBody: spec.expectsBody)
             let context = RouteContext(request: request, input: input, caller: caller!, params: params, engine: engine,
                                        executor: { [workers] work in workers.submit(work) },
-                                       isCancelled: { !responder.isConnectionOpen })
+                                       isCancelled: { !responder.isConnectionOpen }, callerMayBlock: !onIOThread)
             if let deferred = spec.deferredRun {
                 let resolved = caller
                 try deferred(context) { [self] result in

@@ -30,7 +30,8 @@ extension AsyncGateAPI {
     @Sendable static func claimWaiting(_ c: RouteContext, _ done: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) throws {
         let input = try claimInput(c)
         let wait = try c.input.number("wait_seconds", range: 0...30) ?? 0
-        c.engine.claimWaiting(c.caller, input, waitSeconds: wait, executor: c.executor, isCancelled: c.isCancelled) { result in
+        c.engine.claimWaiting(c.caller, input, waitSeconds: wait, executor: c.executor, callerMayBlock: c.callerMayBlock,
+                              isCancelled: c.isCancelled) { result in
             done(result.map { claimed in json(["tasks": .array(claimed.map(Wire.claimed))]) })
         }
     }
@@ -133,7 +134,7 @@ extension AsyncGateAPI {
     @Sendable static func complete(_ c: RouteContext, _ done: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) throws {
         let item = try completeItem(c.input, taskID: try c.pathUUID("task_id"))
         c.engine.complete(c.caller, item.ref, result: item.result, artifacts: item.artifacts, deliveryProof: item.deliveryProof,
-                          executor: c.executor) { result in
+                          executor: c.executor, callerMayBlock: c.callerMayBlock) { result in
             done(result.map { json(["ok": true]) })
         }
     }

@@ -95,7 +95,8 @@ extension AsyncGateAPI {
     /// (Engine.createTask) the worker thread serves other requests.
     @Sendable static func createTask(_ c: RouteContext, _ done: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) throws {
         let owner = try c.input.principal(defaultKind: .agent, bound: c.caller.principal)
-        c.engine.createTask(c.caller, try createInput(c.input, owner: owner), executor: c.executor) { result in
+        c.engine.createTask(c.caller, try createInput(c.input, owner: owner), executor: c.executor,
+                            callerMayBlock: c.callerMayBlock) { result in
             done(result.map { created in
                 json(["task_id": Wire.id(created.taskID), "status": .string(created.status.rawValue), "created": .bool(created.created)])
             })

@@ -17,6 +17,10 @@ import Foundation
 ///   worker thread is free for the next request while the call waits). The next batch of such
 ///   calls runs on the thread that ran the previous one when that thread was itself an `enqueue`
 ///   (its own call is answered already), or is handed to the caller's executor otherwise.
+/// - `enqueue(callerMayBlock: false)` is for threads that must never wait on the database (the
+///   HTTP I/O threads): a call that queues costs them nothing more than the queueing, and a batch
+///   such a thread would lead goes to the executor instead. When the executor refuses (the server
+///   is at capacity) the batch is answered with `refusal`, which runs no database work.
 ///
 /// The `run` of a batch (every caller passes an equivalent one) gets the items in arrival order
 /// and returns one result per item. It decides the batch semantics (see the engine's users: a
@@ -28,6 +32,8 @@ final class Coalescer<Key: Hashable & Sendable, Item, Output>: @unchecked Sendab
 
     let lanes: Int
     let maxBatch: Int
+    /// The answer of a batch that no thread could run (see `enqueue(callerMayBlock:)`).
+    let refusal: any Error
     private let lock = NSLock()
     private var queues: [Key: Queue] = [:]
 
@@ -64,10 +70,11 @@ final class Coalescer<Key: Hashable & Sendable, Item, Output>: @unchecked Sendab
     private var batches = 0
     private var items = 0
 
-    init(lanes: Int, maxBatch: Int) {
+    init(lanes: Int, maxBatch: Int, refusal: any Error = CancellationError()) {
         precondition(lanes >= 1 && maxBatch >= 1)
         self.lanes = lanes
         self.maxBatch = maxBatch
+        self.refusal = refusal
     }
 
     /// Runs the call (alone or in a batch) and returns its result; blocks until then.
@@ -85,11 +92,12 @@ final class Coalescer<Key: Hashable & Sendable, Item, Output>: @unchecked Sendab
     }
 
     /// Runs the call (alone or in a batch) and answers through `completion`, on whichever thread
-    /// ran the batch. Returns at once when the call had to queue.
-    func enqueue(_ key: Key, _ item: Item, executor: @escaping Executor, run: @escaping Run,
+    /// ran the batch. Returns at once when the call had to queue. With `callerMayBlock` false the
+    /// calling thread never runs a batch: one it would lead goes to `executor`.
+    func enqueue(_ key: Key, _ item: Item, executor: @escaping Executor, callerMayBlock: Bool = true, run: @escaping Run,
                  completion: @escaping (Result<Output, Error>) -> Void) {
         let ticket = Ticket(item, completion: completion, executor: executor, run: run)
-        if admit(key, ticket) { lead(key, [ticket], run, own: nil) }
+        if admit(key, ticket) { lead(key, [ticket], run, own: nil, mayBlock: callerMayBlock) }
     }
 
     /// True when the call takes a free lane now; otherwise it is queued.
@@ -107,10 +115,16 @@ final class Coalescer<Key: Hashable & Sendable, Item, Output>: @unchecked Sendab
 
     /// Runs batches on this thread (its lane is already counted in flight) for as long as it should,
     /// answering each; then passes the lane on, or gives it back. `own` is the blocked caller whose
-    /// thread this is (nil for an `enqueue`, whose call is answered by its completion).
-    private func lead(_ key: Key, _ first: [Ticket], _ firstRun: @escaping Run, own: Ticket?) {
+    /// thread this is (nil for an `enqueue`, whose call is answered by its completion). A thread
+    /// that may not block (`mayBlock` false) hands every batch to its head's executor, and only
+    /// answers here, with `refusal`, the batches the executor refuses.
+    private func lead(_ key: Key, _ first: [Ticket], _ firstRun: @escaping Run, own: Ticket?, mayBlock: Bool = true) {
         var batch = first
         var run = firstRun
+        if !mayBlock {
+            guard let refused = passToExecutor(key, batch, run) else { return }
+            run = refused
+        }
         while true {
             let results = run(key, batch.map(\.item))
             precondition(results.count == batch.count, "a coalesced batch must answer every item")
@@ -140,11 +154,20 @@ final class Coalescer<Key: Hashable & Sendable, Item, Output>: @unchecked Sendab
                 return
             }
             let nextRun = head.run!
-            if own == nil { batch = next; run = nextRun; continue }   // this thread is free: go on
-            let handed = Handoff(batch: next, run: nextRun)
-            if head.executor!({ [self] in lead(key, handed.batch, handed.run, own: nil) }) { return }
-            batch = next; run = nextRun   // the executor is full: run it here
+            if own == nil && mayBlock { batch = next; run = nextRun; continue }   // this thread is free: go on
+            guard let refused = passToExecutor(key, next, nextRun) else { return }
+            batch = next
+            run = mayBlock ? nextRun : refused   // the executor is full: run it here, or refuse it
         }
+    }
+
+    /// Passes `batch` to its head's executor, to be led there; nil when it took it, else the run
+    /// that refuses the batch (for a thread that may not run it).
+    private func passToExecutor(_ key: Key, _ batch: [Ticket], _ run: @escaping Run) -> Run? {
+        let handed = Handoff(batch: batch, run: run)
+        if batch[0].executor!({ [self] in lead(key, handed.batch, handed.run, own: nil) }) { return nil }
+        let refusal = self.refusal
+        return { _, items in items.map { _ in .failure(refusal) } }
     }
 
     private func answer(_ ticket: Ticket) {

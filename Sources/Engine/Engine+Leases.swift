@@ -154,20 +154,21 @@ extension Engine {
     /// went away never claims again: it completes at once with nothing, so the exchange ends and
     /// its connection is released (not held until a write timeout or a shutdown's grace period).
     public func claimWaiting(_ caller: Caller, _ input: ClaimInput, waitSeconds: Double, executor: @escaping BlockingExecutor,
-                             isCancelled: @escaping @Sendable () -> Bool,
+                             callerMayBlock: Bool = true, isCancelled: @escaping @Sendable () -> Bool,
                              completion: @escaping @Sendable (Result<[ClaimedTask], Error>) -> Void) {
         let deadline = ClaimWaiters.now() + min(waitSeconds, Double(configuration.maxClaimWaitSeconds))
         let waiters = self.waiters
         let prepared: PreparedClaim
         do { prepared = try prepareClaim(caller, input) } catch { return completion(.failure(error)) }
-        @Sendable func attempt() {
+        // the first attempt runs on the caller's thread; later ones on the executor's (may block)
+        @Sendable func attempt(callerMayBlock: Bool = true) {
             if isCancelled() { return completion(.success([])) }
             let generation = waiters.generation(of: caller.tenantID)
-            claim(prepared, executor: executor) { result in
+            claim(prepared, executor: executor, callerMayBlock: callerMayBlock) { result in
                 guard case .success(let claimed) = result else { return completion(result) }
                 if !claimed.isEmpty || ClaimWaiters.now() >= deadline { return completion(.success(claimed)) }
                 @Sendable func resume() {
-                    if !executor(attempt) { completion(.failure(EngineError(.unavailable, "server is at capacity, retry shortly"))) }
+                    if !executor({ attempt() }) { completion(.failure(Self.atCapacityError)) }
                 }
                 // A create of a task it can take may claim for it in the create's own transaction.
                 let handOff = ClaimHandOff(claim: prepared, deliver: { completion(.success($0)) }, resume: resume)
@@ -178,15 +179,21 @@ extension Engine {
                 }
             }
         }
-        attempt()
+        attempt(callerMayBlock: callerMayBlock)
     }
 
     /// `claim` that answers through `completion`; a single-task claim waiting for its group commit
-    /// leaves the calling thread free meanwhile, and the batch it joins may run on `executor`.
-    func claim(_ prepared: PreparedClaim, executor: @escaping BlockingExecutor,
+    /// leaves the calling thread free meanwhile, and the batch it joins may run on `executor`
+    /// (as does all of its database work when the caller may not block).
+    func claim(_ prepared: PreparedClaim, executor: @escaping BlockingExecutor, callerMayBlock: Bool = true,
                completion: @escaping @Sendable (Result<[ClaimedTask], Error>) -> Void) {
-        guard let queue = groupCommit(prepared) else { return completion(Result { try claimAlone(prepared) }) }
-        queue.enqueue(prepared.key, prepared, executor: executor, run: { [self] in claimCoalesced($0, $1) }, completion: completion)
+        guard let queue = groupCommit(prepared) else {
+            return runBlocking(callerMayBlock: callerMayBlock, executor: executor, fail: { completion(.failure($0)) }) { [self] in
+                completion(Result { try claimAlone(prepared) })
+            }
+        }
+        queue.enqueue(prepared.key, prepared, executor: executor, callerMayBlock: callerMayBlock,
+                      run: { [self] in claimCoalesced($0, $1) }, completion: completion)
     }
 
     /// Validates that the caller holds the task's active lease. Unknown task, foreign/expired/released
@@ -307,7 +314,8 @@ extension Engine {
     /// group commit, leaves the calling thread free meanwhile (the request path of the API). The
     /// batch it joins may run on `executor`.
     public func complete(_ caller: Caller, _ ref: LeaseRef, result: JSON, artifacts: JSON?, deliveryProof: JSON?,
-                         executor: @escaping BlockingExecutor, completion: @escaping @Sendable (Result<Void, Error>) -> Void) {
+                         executor: @escaping BlockingExecutor, callerMayBlock: Bool = true,
+                         completion: @escaping @Sendable (Result<Void, Error>) -> Void) {
         let item = CompleteItem(ref: ref, result: result, artifacts: artifacts, deliveryProof: deliveryProof)
         let body: JSON
         do {
@@ -317,10 +325,12 @@ extension Engine {
             return completion(.failure(error))
         }
         guard item.isLocatable, let completions else {
-            return completion(Result { try complete(caller, ref, result: result, artifacts: artifacts, deliveryProof: deliveryProof) })
+            return runBlocking(callerMayBlock: callerMayBlock, executor: executor, fail: { completion(.failure($0)) }) { [self] in
+                completion(Result { try complete(caller, ref, result: result, artifacts: artifacts, deliveryProof: deliveryProof) })
+            }
         }
         completions.enqueue(caller.tenantID, PendingCompletion(caller: caller, item: item, body: body), executor: executor,
-                            run: { [self] in completeCoalesced($0, $1) }) { [self] outcome in
+                            callerMayBlock: callerMayBlock, run: { [self] in completeCoalesced($0, $1) }) { [self] outcome in
             if case .success = outcome { counters.tasksCompleted.add(1, ordering: .relaxed) }
             completion(outcome)
         }

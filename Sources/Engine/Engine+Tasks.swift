@@ -57,22 +57,34 @@ extension Engine {
 
     /// `createTask` that answers through `completion` and, when the create has to wait for a group
     /// commit, leaves the calling thread free meanwhile (the request path of the API). The batch
-    /// it joins may run on `executor`.
+    /// it joins may run on `executor`. With `callerMayBlock` false (an I/O thread) the calling
+    /// thread does no database work at all: that runs on `executor`.
     public func createTask(_ caller: Caller, _ input: CreateTaskInput, executor: @escaping BlockingExecutor,
+                           callerMayBlock: Bool = true,
                            completion: @escaping @Sendable (Result<CreateTaskResult, Error>) -> Void) {
         let pending: PendingCreate
         do {
             try requireAgent(caller)
             let (insert, assigned) = try prepareCreate(caller, input)
             if input.delaySeconds <= 0, let handOff = waiters.take(tenant: caller.tenantID, type: input.type) {
-                return completion(Result { try createHandingOff(caller, input, insert, assigned, handOff) })
+                return runBlocking(callerMayBlock: callerMayBlock, executor: executor, fail: { error in
+                    handOff.resume()   // taken out of the parked set: it goes back to claiming on its own
+                    completion(.failure(error))
+                }) { [self] in
+                    completion(Result { try createHandingOff(caller, input, insert, assigned, handOff) })
+                }
             }
             pending = PendingCreate(caller: caller, input: input, insert: insert, assigned: assigned)
         } catch {
             return completion(.failure(error))
         }
-        guard let creates else { return completion(Result { try createTask(caller, input) }) }
-        creates.enqueue(caller.tenantID, pending, executor: executor, run: { [self] in createCoalesced($0, $1) }) { [self] result in
+        guard let creates else {
+            return runBlocking(callerMayBlock: callerMayBlock, executor: executor, fail: { completion(.failure($0)) }) { [self] in
+                completion(Result { try createTask(caller, input) })
+            }
+        }
+        creates.enqueue(caller.tenantID, pending, executor: executor, callerMayBlock: callerMayBlock,
+                        run: { [self] in createCoalesced($0, $1) }) { [self] result in
             if case .success(let created) = result, created.created { announce(caller.tenantID, [input]) }
             completion(result)
         }

@@ -34,9 +34,22 @@ public final class Engine: Sendable {
         self.waiters = ClaimWaiters(recheckInterval: configuration.claimRecheckSeconds)
         self.announcer = configuration.notifyEnabled ? TaskAnnouncer(pool: pool, logger: logger) : nil
         let lanes = configuration.coalesceLanes
-        self.creates = lanes > 0 ? Coalescer(lanes: lanes, maxBatch: Self.maxBatchSize) : nil
-        self.claims = lanes > 0 ? Coalescer(lanes: lanes, maxBatch: Self.maxBatchSize) : nil
-        self.completions = lanes > 0 ? Coalescer(lanes: lanes, maxBatch: Self.maxBatchSize) : nil
+        let refusal = Self.atCapacityError
+        self.creates = lanes > 0 ? Coalescer(lanes: lanes, maxBatch: Self.maxBatchSize, refusal: refusal) : nil
+        self.claims = lanes > 0 ? Coalescer(lanes: lanes, maxBatch: Self.maxBatchSize, refusal: refusal) : nil
+        self.completions = lanes > 0 ? Coalescer(lanes: lanes, maxBatch: Self.maxBatchSize, refusal: refusal) : nil
+    }
+
+    /// The answer of a call whose blocking work no worker thread could take.
+    public static let atCapacityError = EngineError(.unavailable, "server is at capacity, retry shortly")
+
+    /// Runs blocking `work` (database round trips) for an asynchronous call: on the calling thread
+    /// when it may block, else on `executor`; answers `atCapacity` through `fail` when the executor
+    /// refuses it.
+    func runBlocking(callerMayBlock: Bool, executor: BlockingExecutor, fail: @Sendable (Error) -> Void,
+                     _ work: @escaping @Sendable () -> Void) {
+        if callerMayBlock { return work() }
+        if !executor(work) { fail(Self.atCapacityError) }
     }
 
     /// Runs `body` in a transaction, retrying a few times on serialization failures / deadlocks

@@ -4,6 +4,9 @@ import Synchronization
 /// dictionary. Memory is bounded: keys whose counts have aged out are swept once per window, and
 /// the table never holds more than `maxKeys` entries (see `MemoryRateLimiter+Eviction.swift`).
 public final class MemoryRateLimiter: RateLimiter {
+    /// Counting is a lock and a dictionary lookup: never waits on anything.
+    public var mayBlock: Bool { false }
+
     struct Entry: Sendable, Equatable {
         var window: Int64
         var current: Int64

@@ -151,6 +151,62 @@ import TestSupport
         #expect(threads.withLock { $0.count } == 1, "both batches ran on the first caller's thread")
     }
 
+    /// An I/O thread (`callerMayBlock: false`) never runs a batch: a call that finds the lane free
+    /// hands its batch to the executor, a call that queues only queues, and the executor's thread
+    /// leads the batches that follow. When the executor refuses, the batch is answered with the
+    /// refusal (the run is never called) and the lane is free again afterwards.
+    @Test(arguments: [true, false])
+    func anIOThreadNeverRunsABatch(executorAccepts: Bool) throws {
+        struct Refused: Error {}
+        let c = Coalescer<String, Int, Int>(lanes: 1, maxBatch: 100, refusal: Refused())
+        let gate = DispatchSemaphore(value: 0)
+        let ioThread = pthread_self()
+        let batches = Mutex<[[Int]]>([])
+        let run: @Sendable (String, [Int]) -> [Result<Int, Error>] = { _, items in
+            #expect(pthread_equal(pthread_self(), ioThread) == 0, "a batch ran on the I/O thread")
+            batches.withLock { $0.append(items) }
+            if items == [0] { gate.wait() }
+            return items.map { .success($0 * 2) }
+        }
+        let executed = Atomic<Int>(0)
+        let executor: @Sendable (@escaping @Sendable () -> Void) -> Bool = { work in
+            guard executorAccepts else { return false }
+            executed.add(1, ordering: .relaxed)
+            Thread { work() }.start()
+            return true
+        }
+        let answers = Mutex<[Int: Result<Int, Error>]>([:])
+        let group = DispatchGroup()
+        for n in 0...6 {
+            group.enter()
+            c.enqueue("k", n, executor: executor, callerMayBlock: false, run: run) { r in
+                answers.withLock { $0[n] = r }
+                group.leave()
+            }
+            if n == 0 && executorAccepts { try waitUntil { batches.withLock { $0.count } == 1 } }
+        }
+        if executorAccepts {
+            #expect(c.state("k").waiting == 6, "the calls behind the running batch queued and returned")
+            gate.signal()
+        }
+        group.wait()
+        for n in 0...6 {
+            let r = answers.withLock { $0[n] }
+            if executorAccepts {
+                #expect(try r?.get() == n * 2, "call \(n)")
+            } else {
+                #expect(throws: Refused.self) { try r?.get() }
+            }
+        }
+        if executorAccepts {
+            #expect(batches.withLock { $0 } == [[0], Array(1...6)])
+            #expect(executed.load(ordering: .relaxed) == 1, "the executor's thread led the queued batch itself")
+        } else {
+            #expect(batches.withLock { $0 }.isEmpty, "nothing ran")
+        }
+        #expect(c.state("k").inFlight == 0 && c.state("k").waiting == 0)
+    }
+
     // MARK: through the engine, against PostgreSQL
 
     @Test func queuedCreatesCommitTogetherAndARefusedOneFailsAlone() throws {
