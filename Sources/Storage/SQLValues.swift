@@ -16,21 +16,27 @@ public struct PGArray: PostgresBindable {
     public init(_ elements: [String?]) { self.elements = elements }
     public init(_ elements: [String]) { self.elements = elements.map { Optional($0) } }
 
+    /// The array literal `{"a","b\\"c",NULL}`, written as UTF-8 bytes: only `"` and `\` are
+    /// escaped, and those ASCII bytes never occur inside a multi-byte UTF-8 sequence. (Appended
+    /// scalar by scalar to a String, the literals of the batch statements cost about a third of
+    /// the server's CPU per job in the cycle benchmark.)
     public var postgresText: String? {
-        var out = "{"
-        out.reserveCapacity(elements.count * 40 + 2)
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        var out: [UInt8] = []
+        out.reserveCapacity(elements.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
+        out.append(UInt8(ascii: "{"))
         for (i, element) in elements.enumerated() {
-            if i > 0 { out.append(",") }
-            guard let element else { out.append("NULL"); continue }
-            out.append("\"")
-            for ch in element.unicodeScalars {
-                if ch == "\"" || ch == "\\" { out.append("\\") }
-                out.unicodeScalars.append(ch)
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            guard let element else { out.append(contentsOf: "NULL".utf8); continue }
+            out.append(quote)
+            for byte in element.utf8 {
+                if byte == quote || byte == backslash { out.append(backslash) }
+                out.append(byte)
             }
-            out.append("\"")
+            out.append(quote)
         }
-        out.append("}")
-        return out
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

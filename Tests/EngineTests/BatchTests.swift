@@ -427,6 +427,22 @@ import TestSupport
         #expect(tasksRead < 100, "with plans made now: \(tasksRead) task index entries read; 3,000 tasks exist")
     }
 
+    /// The array literal itself: every element, however awkward, comes back from PostgreSQL as
+    /// sent, NULL stays NULL and the string "NULL" stays a string.
+    @Test func arrayLiteralsRoundTripThroughPostgreSQL() throws {
+        let f = try EngineFixture()
+        let elements: [String?] = ["a\"b", "back\\slash", "\\\"", "{braces,comma}", "NULL", nil, "", "ünï\u{1F600}",
+                                   "line\nbreak", " spaced ", "tab\there", "'quote'", "é\u{301}"]
+        let rows = try f.sql("SELECT u.e, u.e IS NULL FROM unnest($1::text[]) WITH ORDINALITY AS u(e, n) ORDER BY u.n",
+                             [PGArray(elements)])
+        #expect(rows.count == elements.count)
+        for (row, element) in zip(rows, elements) {
+            #expect(row.string(0) == element)
+            #expect(row.bool(1) == (element == nil))
+        }
+        #expect(try f.sql("SELECT cardinality($1::text[])", [PGArray([String]())]).first?.int(0) == 0)
+    }
+
     /// Batch create sends every field as an array literal (one multi-row statement): values that
     /// need quoting in such a literal must arrive intact.
     @Test func createManyStoresAwkwardValuesIntact() throws {
