@@ -107,7 +107,7 @@ public final class AsyncGateAPI: Sendable {
             response.headers.add("Allow", allowed.joined(separator: ", "))
             respond(response)
         case .found(let spec, let params):
-            if runsOnIOThread(spec) {
+            if runsOnIOThread(spec, request) {
                 return run(spec, params, request, responder: responder, respond: respond, onIOThread: true)
             }
             runOnWorker(spec, params, request, responder: responder, respond: respond)
@@ -118,10 +118,14 @@ public final class AsyncGateAPI: Sendable {
     /// I/O thread that read the request: parsing, checks and queueing for a group commit cost no
     /// hand-over to a worker thread, and a call that queues never occupies one. Their database work
     /// still runs on the workers (`RouteContext.callerMayBlock`). Not with a rate limiter that
-    /// waits on Redis; a credential that needs a database lookup moves the request to a worker.
-    func runsOnIOThread(_ spec: RouteSpec) -> Bool {
-        spec.deferredRun != nil && !(spec.requiresAuth && configuration.rateLimiter?.mayBlock == true)
+    /// waits on Redis, nor with a large body (parsing it would hold up the thread's other
+    /// connections); a credential that needs a database lookup moves the request to a worker.
+    func runsOnIOThread(_ spec: RouteSpec, _ request: HTTPRequest) -> Bool {
+        spec.deferredRun != nil && request.body.count <= Self.maxBodyParsedOnIOThread
+            && !(spec.requiresAuth && configuration.rateLimiter?.mayBlock == true)
     }
+
+    static let maxBodyParsedOnIOThread = 64 * 1024
 
     func runOnWorker(_ spec: RouteSpec, _ params: [String: String], _ request: HTTPRequest, responder: HTTPResponder,
                      respond: @escaping @Sendable (HTTPResponse) -> Void) {
