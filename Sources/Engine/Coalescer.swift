@@ -32,7 +32,8 @@ final class Coalescer<Key: Hashable & Sendable, Item, Output>: @unchecked Sendab
 
     let lanes: Int
     let maxBatch: Int
-    /// The answer of a batch that no thread could run (see `enqueue(callerMayBlock:)`).
+    /// The answer of a batch that no thread could run (see `enqueue(callerMayBlock:)`); the engine
+    /// passes its 503 "at capacity" error.
     let refusal: any Error
     private let lock = NSLock()
     private var queues: [Key: Queue] = [:]

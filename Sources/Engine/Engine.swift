@@ -44,7 +44,7 @@ public final class Engine: Sendable {
     public static let atCapacityError = EngineError(.unavailable, "server is at capacity, retry shortly")
 
     /// Runs blocking `work` (database round trips) for an asynchronous call: on the calling thread
-    /// when it may block, else on `executor`; answers `atCapacity` through `fail` when the executor
+    /// when it may block, else on `executor`; answers `atCapacityError` through `fail` when the executor
     /// refuses it.
     func runBlocking(callerMayBlock: Bool, executor: BlockingExecutor, fail: @Sendable (Error) -> Void,
                      _ work: @escaping @Sendable () -> Void) {
