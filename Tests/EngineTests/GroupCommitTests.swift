@@ -16,6 +16,17 @@ import TestSupport
 /// (which then holds the only lane); the calls made meanwhile queue, and go as ONE batch once the
 /// lock is released. One transaction id (`xmin`) on all their rows proves the one commit.
 @Suite struct GroupCommitTests {
+    /// An executor that runs each accepted work item on a new thread (calling `accepted` first), or
+    /// refuses all.
+    func threadExecutor(accepts: Bool, accepted: @escaping @Sendable () -> Void) -> @Sendable (@escaping @Sendable () -> Void) -> Bool {
+        { work in
+            guard accepts else { return false }
+            accepted()
+            Thread { work() }.start()
+            return true
+        }
+    }
+
     // MARK: the coalescer on its own
 
     @Test func queuedCallsGoTogetherAndEachGetsItsOwnAnswer() throws {
@@ -90,12 +101,7 @@ import TestSupport
             return items.map { .success($0 * 2) }
         }
         let executed = Atomic<Int>(0)
-        let executor: @Sendable (@escaping @Sendable () -> Void) -> Bool = { work in
-            guard executorAccepts else { return false }
-            executed.add(1, ordering: .relaxed)
-            Thread { work() }.start()
-            return true
-        }
+        let executor = threadExecutor(accepts: executorAccepts) { executed.add(1, ordering: .relaxed) }
         let answers = Mutex<[Int: [Int]]>([:])
         let group = DispatchGroup()
         group.enter()
@@ -169,12 +175,7 @@ import TestSupport
             return items.map { .success($0 * 2) }
         }
         let executed = Atomic<Int>(0)
-        let executor: @Sendable (@escaping @Sendable () -> Void) -> Bool = { work in
-            guard executorAccepts else { return false }
-            executed.add(1, ordering: .relaxed)
-            Thread { work() }.start()
-            return true
-        }
+        let executor = threadExecutor(accepts: executorAccepts) { executed.add(1, ordering: .relaxed) }
         let answers = Mutex<[Int: Result<Int, Error>]>([:])
         let group = DispatchGroup()
         for n in 0...6 {
