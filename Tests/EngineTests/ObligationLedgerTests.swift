@@ -107,4 +107,86 @@ import TestSupport
         // pages of pending list merged by the call: none were left
         #expect(try owner.query("SELECT gin_clean_pending_list('receipts_parents'::regclass)").first?.int(0) == 0)
     }
+
+    // MARK: The bookkeeping trigger, once per statement (migrations/0011)
+
+    /// Batches write many receipts in one statement: every obligation the batch create opens, and
+    /// exactly the ones the batch completion and failure then close, are in the table — checked
+    /// against the ledger itself after each step.
+    @Test func batchStatementsOpenAndCloseExactlyTheirObligations() throws {
+        let f = try EngineFixture()
+        let created = try f.engine.createTasks(shared, (0..<12).map { _ in CreateTaskInput(owner: alice, type: "echo") })
+            .map { try $0.get().taskID }
+        #expect(try f.count("SELECT count(*) FROM open_obligations") == 12)
+        try expectTableMatchesLedger(f)
+
+        var input = ClaimInput(worker: Principal(kind: .worker, id: "w1")); input.maxTasks = 12
+        let claimed = try f.engine.claim(shared, input)
+        #expect(claimed.count == 12)
+        #expect(try f.count("SELECT count(*) FROM open_obligations") == 12, "task.accepted closes nothing")
+        let completed = Array(claimed.prefix(7)), failed = Array(claimed.dropFirst(7).prefix(3))
+        let results = try f.engine.completeMany(shared, completed.map {
+            CompleteItem(ref: f.ref($0), result: ["ok": true], artifacts: [["uri": "x"]], deliveryProof: nil)
+        })
+        #expect(results.allSatisfy { (try? $0.get()) != nil })
+        let failures = try f.engine.failMany(shared, failed.map {
+            FailItem(ref: f.ref($0), error: ["m": "no"], retryable: false)
+        })
+        #expect(failures.allSatisfy { (try? $0.get()) != nil })
+        let stillOpen = Set(claimed.dropFirst(10).map(\.task.taskID))
+        #expect(Set(try f.openObligations().map(\.taskID)) == stillOpen)
+        #expect(try f.count("SELECT count(*) FROM open_obligations") == 2)
+        #expect(stillOpen.isSubset(of: Set(created)))
+        try expectTableMatchesLedger(f)
+    }
+
+    /// Rows written by one statement in any order and shape: an obligation and its terminal
+    /// receipt together leave it closed; a terminal receipt naming several obligations closes them
+    /// all; a statement with only other receipt types, or one that inserts nothing (ON CONFLICT),
+    /// changes nothing.
+    @Test func oneStatementOfMixedReceiptsFollowsTheLedger() throws {
+        let f = try EngineFixture()
+        let owner = try PostgresConnection.connect(f.conninfo, logger: TestPostgres.logger)
+        defer { owner.close() }
+        let tenant = "00000000-0000-0000-0000-000000000000"
+        func insert(_ rows: [(id: String, type: String, parents: [String])]) throws -> Int {
+            let values = rows.enumerated().map { i, r in
+                "('\(tenant)', '\(r.id)', '\(r.type)', 'agent', 'a', 'agent', 'a', "
+                    + "'[\(r.parents.map { "\"\($0)\"" }.joined(separator: ","))]'::jsonb, md5(random()::text || \(i)))"
+            }.joined(separator: ", ")
+            return try owner.query("""
+                INSERT INTO receipts (tenant_id, receipt_id, receipt_type, from_kind, from_id, to_kind, to_id, parents, hash)
+                VALUES \(values) ON CONFLICT (tenant_id, receipt_id) DO NOTHING
+                """).affectedRows
+        }
+        let (a, b, c, d) = (UUID().lowercasedString, UUID().lowercasedString, UUID().lowercasedString, UUID().lowercasedString)
+        // the terminal receipt first, its obligation after it, in one statement
+        #expect(try insert([(UUID().lowercasedString, "task.canceled", [a]), (a, "task.assigned", [])]) == 2)
+        #expect(try f.count("SELECT count(*) FROM open_obligations") == 0)
+        // three obligations, then one terminal receipt naming two of them
+        #expect(try insert([(b, "task.assigned", []), (c, "task.assigned", []), (d, "task.assigned", [])]) == 3)
+        #expect(try insert([(UUID().lowercasedString, "task.failed", [b, c]), (UUID().lowercasedString, "task.progress", [d])]) == 2)
+        #expect(try f.count("SELECT count(*) FROM open_obligations") == 1)
+        #expect(try f.count("SELECT count(*) FROM open_obligations WHERE receipt_id = $1::uuid", [d]) == 1)
+        // only non-terminal receipts naming it; then a statement whose row is skipped
+        #expect(try insert([(UUID().lowercasedString, "task.accepted", [d]), (UUID().lowercasedString, "task.started", [d])]) == 2)
+        #expect(try insert([(d, "task.completed", [d])]) == 0, "receipt id taken: nothing inserted")
+        #expect(try f.count("SELECT count(*) FROM open_obligations WHERE receipt_id = $1::uuid", [d]) == 1)
+        #expect(try f.count("SELECT count(*) FROM open_obligations") == 1)
+    }
+
+    /// The table holds exactly the ledger's open obligations: task.assigned receipts that no
+    /// terminal receipt names as a parent.
+    private func expectTableMatchesLedger(_ f: EngineFixture) throws {
+        let fromLedger = try f.sql("""
+            SELECT a.receipt_id::text FROM receipts a
+            WHERE a.receipt_type = 'task.assigned'
+              AND NOT EXISTS (SELECT 1 FROM receipts t
+                              WHERE t.tenant_id = a.tenant_id AND t.parents @> jsonb_build_array(a.receipt_id::text)
+                                AND t.receipt_type IN ('task.completed', 'task.failed', 'task.canceled'))
+            """).compactMap { $0.string(0) }
+        let inTable = try f.sql("SELECT receipt_id::text FROM open_obligations").compactMap { $0.string(0) }
+        #expect(Set(fromLedger) == Set(inTable))
+        #expect(fromLedger.count == inTable.count)
+    }
 }
