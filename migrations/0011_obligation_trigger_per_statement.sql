@@ -16,6 +16,15 @@ CREATE FUNCTION receipts_track_obligations_per_statement() RETURNS trigger LANGU
 DECLARE
     r record;
 BEGIN
+    -- Most statements carry none of these (a claim's task.accepted, progress): leave at once. The
+    -- trigger still costs such a statement ~10 us (pgbench, one task.accepted receipt per
+    -- statement: 0.128-0.139 ms against 0.118-0.120 with the row-level trigger, which they skipped).
+    PERFORM 1 FROM new_receipts n
+    WHERE n.receipt_type IN ('task.assigned', 'task.completed', 'task.failed', 'task.canceled')
+    LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO open_obligations (tenant_id, receipt_id, to_kind, to_id, created_at)
     SELECT n.tenant_id, n.receipt_id, n.to_kind, n.to_id, n.created_at
     FROM new_receipts n
