@@ -1,6 +1,7 @@
 /// The static termination table of SPEC §5: which receipts create obligations and which discharge
 /// them. An obligation is open iff no terminator naming it as a parent exists (database evidence).
-/// The same table is mirrored by the `receipts_track_obligations` trigger in migrations/0001.
+/// The same table is mirrored by the `receipts_track_obligations` trigger (migrations/0001, now
+/// run once per statement: migrations/0011).
 public enum TerminationRules {
     public static let obligationTypes: Set<ReceiptType> = [.taskAssigned]
 
