@@ -14,14 +14,28 @@
 \set tenant '00000000-0000-0000-0000-000000000000'
 BEGIN;
 SET LOCAL session_replication_role = replica;
+-- Ids as the server writes them (Domain.Identifiers: RFC 9562 version 7, time-ordered): 48-bit
+-- Unix milliseconds, version 7, a 12-bit sequence, the variant, then random bits. A ledger grown by
+-- the server has its ids in time order, so its primary-key B-trees are filled at the right edge and
+-- ids written close in time sit close in the index; random (version 4) ids would model another
+-- ledger than AsyncGate's.
+CREATE FUNCTION pg_temp.uuid7(at timestamptz, seq bigint) RETURNS uuid LANGUAGE sql VOLATILE AS $$
+    SELECT (lpad(to_hex((extract(epoch FROM at) * 1000)::bigint), 12, '0') || '7'
+            || lpad(to_hex(seq % 4096), 3, '0') || to_hex(8 + (random() * 3.999)::int)
+            || substr(md5(random()::text), 1, 15))::uuid
+$$;
 CREATE TEMP TABLE seed ON COMMIT DROP AS
-SELECT i,
-       gen_random_uuid() AS task_id, gen_random_uuid() AS assigned_id,
-       gen_random_uuid() AS completed_id, gen_random_uuid() AS ready_id,
-       -- spreads :open open tasks evenly over the :open + :closed tasks
-       (i::bigint * :open) / (:open + :closed) > ((i - 1)::bigint * :open) / (:open + :closed) AS is_open,
-       clock_timestamp() - make_interval(secs => (:open + :closed - i) * 0.001) AS at
-FROM generate_series(1, :open + :closed) AS i;
+SELECT i, at,
+       pg_temp.uuid7(at, 0) AS task_id, pg_temp.uuid7(at, 1) AS assigned_id,
+       pg_temp.uuid7(at + interval '1 ms', 2) AS completed_id, pg_temp.uuid7(at + interval '2 ms', 3) AS ready_id,
+       is_open
+FROM (
+    SELECT i,
+           -- spreads :open open tasks evenly over the :open + :closed tasks
+           (i::bigint * :open) / (:open + :closed) > ((i - 1)::bigint * :open) / (:open + :closed) AS is_open,
+           clock_timestamp() - make_interval(secs => (:open + :closed - i) * 0.001) AS at
+    FROM generate_series(1, :open + :closed) AS i
+) s;
 
 INSERT INTO tasks (tenant_id, task_id, type, payload, created_by_kind, created_by_id, status, attempt,
                    assigned_receipt_id, created_at, updated_at, next_eligible_at,
